@@ -1,0 +1,3 @@
+package main
+
+func runMockSignal(args []string) int { return 2 }

@@ -1,0 +1,4 @@
+package main
+
+func runServe(args []string) int   { return 2 }
+func runMigrate(args []string) int { return 2 }
