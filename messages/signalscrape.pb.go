@@ -1329,67 +1329,6 @@ func (x *StartTask) GetEpoch() int64 {
 	return 0
 }
 
-// TaskStarted tells the work that a task has begun an upstream request.
-type TaskRunning struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Idwork        string                 `protobuf:"bytes,1,opt,name=idwork,proto3" json:"idwork,omitempty"`
-	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	Epoch         int64                  `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TaskRunning) Reset() {
-	*x = TaskRunning{}
-	mi := &file_signalscrape_proto_msgTypes[18]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TaskRunning) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TaskRunning) ProtoMessage() {}
-
-func (x *TaskRunning) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[18]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TaskRunning.ProtoReflect.Descriptor instead.
-func (*TaskRunning) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{18}
-}
-
-func (x *TaskRunning) GetIdwork() string {
-	if x != nil {
-		return x.Idwork
-	}
-	return ""
-}
-
-func (x *TaskRunning) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-func (x *TaskRunning) GetEpoch() int64 {
-	if x != nil {
-		return x.Epoch
-	}
-	return 0
-}
-
 // TaskResult tells the work how a task ended; exactly one of completed and
 // failed is set, or neither when the task was stopped.
 type TaskResult struct {
@@ -1406,7 +1345,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_signalscrape_proto_msgTypes[19]
+	mi := &file_signalscrape_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1357,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[19]
+	mi := &file_signalscrape_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1370,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{19}
+	return file_signalscrape_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TaskResult) GetIdwork() string {
@@ -1476,28 +1415,32 @@ func (x *TaskResult) GetAttempts() []*TaskAttemptFailed {
 	return nil
 }
 
-// StopTask tells a task actor to abandon its donor and return its permit.
-type StopTask struct {
+// StopWorkTasks tells a member's task host to stop the tasks of a work that
+// were started by the activation with the given epoch, or all of them when
+// epoch is zero. Stopped tasks return their permits.
+type StopWorkTasks struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Idwork        string                 `protobuf:"bytes,1,opt,name=idwork,proto3" json:"idwork,omitempty"`
+	Epoch         int64                  `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *StopTask) Reset() {
-	*x = StopTask{}
-	mi := &file_signalscrape_proto_msgTypes[20]
+func (x *StopWorkTasks) Reset() {
+	*x = StopWorkTasks{}
+	mi := &file_signalscrape_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *StopTask) String() string {
+func (x *StopWorkTasks) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*StopTask) ProtoMessage() {}
+func (*StopWorkTasks) ProtoMessage() {}
 
-func (x *StopTask) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[20]
+func (x *StopWorkTasks) ProtoReflect() protoreflect.Message {
+	mi := &file_signalscrape_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,9 +1451,23 @@ func (x *StopTask) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use StopTask.ProtoReflect.Descriptor instead.
-func (*StopTask) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{20}
+// Deprecated: Use StopWorkTasks.ProtoReflect.Descriptor instead.
+func (*StopWorkTasks) Descriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *StopWorkTasks) GetIdwork() string {
+	if x != nil {
+		return x.Idwork
+	}
+	return ""
+}
+
+func (x *StopWorkTasks) GetEpoch() int64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
 }
 
 // Limits are the politeness limits in force cluster-wide.
@@ -1525,7 +1482,7 @@ type Limits struct {
 
 func (x *Limits) Reset() {
 	*x = Limits{}
-	mi := &file_signalscrape_proto_msgTypes[21]
+	mi := &file_signalscrape_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1537,7 +1494,7 @@ func (x *Limits) String() string {
 func (*Limits) ProtoMessage() {}
 
 func (x *Limits) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[21]
+	mi := &file_signalscrape_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1550,7 +1507,7 @@ func (x *Limits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Limits.ProtoReflect.Descriptor instead.
 func (*Limits) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{21}
+	return file_signalscrape_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Limits) GetMinIntervalMs() int64 {
@@ -1588,7 +1545,7 @@ type AcquirePermit struct {
 
 func (x *AcquirePermit) Reset() {
 	*x = AcquirePermit{}
-	mi := &file_signalscrape_proto_msgTypes[22]
+	mi := &file_signalscrape_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1557,7 @@ func (x *AcquirePermit) String() string {
 func (*AcquirePermit) ProtoMessage() {}
 
 func (x *AcquirePermit) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[22]
+	mi := &file_signalscrape_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1570,7 @@ func (x *AcquirePermit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquirePermit.ProtoReflect.Descriptor instead.
 func (*AcquirePermit) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{22}
+	return file_signalscrape_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AcquirePermit) GetRequestId() string {
@@ -1657,7 +1614,7 @@ type PermitGranted struct {
 
 func (x *PermitGranted) Reset() {
 	*x = PermitGranted{}
-	mi := &file_signalscrape_proto_msgTypes[23]
+	mi := &file_signalscrape_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1669,7 +1626,7 @@ func (x *PermitGranted) String() string {
 func (*PermitGranted) ProtoMessage() {}
 
 func (x *PermitGranted) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[23]
+	mi := &file_signalscrape_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1682,7 +1639,7 @@ func (x *PermitGranted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PermitGranted.ProtoReflect.Descriptor instead.
 func (*PermitGranted) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{23}
+	return file_signalscrape_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PermitGranted) GetRequestId() string {
@@ -1718,7 +1675,7 @@ type RenewLeases struct {
 
 func (x *RenewLeases) Reset() {
 	*x = RenewLeases{}
-	mi := &file_signalscrape_proto_msgTypes[24]
+	mi := &file_signalscrape_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1687,7 @@ func (x *RenewLeases) String() string {
 func (*RenewLeases) ProtoMessage() {}
 
 func (x *RenewLeases) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[24]
+	mi := &file_signalscrape_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1700,7 @@ func (x *RenewLeases) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewLeases.ProtoReflect.Descriptor instead.
 func (*RenewLeases) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{24}
+	return file_signalscrape_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RenewLeases) GetMember() string {
@@ -1769,7 +1726,7 @@ type RenewAck struct {
 
 func (x *RenewAck) Reset() {
 	*x = RenewAck{}
-	mi := &file_signalscrape_proto_msgTypes[25]
+	mi := &file_signalscrape_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1738,7 @@ func (x *RenewAck) String() string {
 func (*RenewAck) ProtoMessage() {}
 
 func (x *RenewAck) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[25]
+	mi := &file_signalscrape_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1751,7 @@ func (x *RenewAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewAck.ProtoReflect.Descriptor instead.
 func (*RenewAck) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{25}
+	return file_signalscrape_proto_rawDescGZIP(), []int{24}
 }
 
 // ReleasePermit returns a lease or withdraws a queued request. A positive
@@ -1809,7 +1766,7 @@ type ReleasePermit struct {
 
 func (x *ReleasePermit) Reset() {
 	*x = ReleasePermit{}
-	mi := &file_signalscrape_proto_msgTypes[26]
+	mi := &file_signalscrape_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1821,7 +1778,7 @@ func (x *ReleasePermit) String() string {
 func (*ReleasePermit) ProtoMessage() {}
 
 func (x *ReleasePermit) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[26]
+	mi := &file_signalscrape_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1834,7 +1791,7 @@ func (x *ReleasePermit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleasePermit.ProtoReflect.Descriptor instead.
 func (*ReleasePermit) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{26}
+	return file_signalscrape_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReleasePermit) GetRequestId() string {
@@ -1860,7 +1817,7 @@ type ReleaseAck struct {
 
 func (x *ReleaseAck) Reset() {
 	*x = ReleaseAck{}
-	mi := &file_signalscrape_proto_msgTypes[27]
+	mi := &file_signalscrape_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +1829,7 @@ func (x *ReleaseAck) String() string {
 func (*ReleaseAck) ProtoMessage() {}
 
 func (x *ReleaseAck) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[27]
+	mi := &file_signalscrape_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +1842,7 @@ func (x *ReleaseAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseAck.ProtoReflect.Descriptor instead.
 func (*ReleaseAck) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{27}
+	return file_signalscrape_proto_rawDescGZIP(), []int{26}
 }
 
 // MemberGone tells the bucket that a member left or died: its leases go.
@@ -1898,7 +1855,7 @@ type MemberGone struct {
 
 func (x *MemberGone) Reset() {
 	*x = MemberGone{}
-	mi := &file_signalscrape_proto_msgTypes[28]
+	mi := &file_signalscrape_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +1867,7 @@ func (x *MemberGone) String() string {
 func (*MemberGone) ProtoMessage() {}
 
 func (x *MemberGone) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[28]
+	mi := &file_signalscrape_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +1880,7 @@ func (x *MemberGone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberGone.ProtoReflect.Descriptor instead.
 func (*MemberGone) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{28}
+	return file_signalscrape_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *MemberGone) GetMember() string {
@@ -1942,7 +1899,7 @@ type GetBucket struct {
 
 func (x *GetBucket) Reset() {
 	*x = GetBucket{}
-	mi := &file_signalscrape_proto_msgTypes[29]
+	mi := &file_signalscrape_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +1911,7 @@ func (x *GetBucket) String() string {
 func (*GetBucket) ProtoMessage() {}
 
 func (x *GetBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[29]
+	mi := &file_signalscrape_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +1924,7 @@ func (x *GetBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBucket.ProtoReflect.Descriptor instead.
 func (*GetBucket) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{29}
+	return file_signalscrape_proto_rawDescGZIP(), []int{28}
 }
 
 // BucketInfo answers GetBucket and SetBucketLimits.
@@ -1986,7 +1943,7 @@ type BucketInfo struct {
 
 func (x *BucketInfo) Reset() {
 	*x = BucketInfo{}
-	mi := &file_signalscrape_proto_msgTypes[30]
+	mi := &file_signalscrape_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +1955,7 @@ func (x *BucketInfo) String() string {
 func (*BucketInfo) ProtoMessage() {}
 
 func (x *BucketInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[30]
+	mi := &file_signalscrape_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +1968,7 @@ func (x *BucketInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketInfo.ProtoReflect.Descriptor instead.
 func (*BucketInfo) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{30}
+	return file_signalscrape_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BucketInfo) GetMember() string {
@@ -2073,7 +2030,7 @@ type SetBucketLimits struct {
 
 func (x *SetBucketLimits) Reset() {
 	*x = SetBucketLimits{}
-	mi := &file_signalscrape_proto_msgTypes[31]
+	mi := &file_signalscrape_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2042,7 @@ func (x *SetBucketLimits) String() string {
 func (*SetBucketLimits) ProtoMessage() {}
 
 func (x *SetBucketLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[31]
+	mi := &file_signalscrape_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2055,7 @@ func (x *SetBucketLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetBucketLimits.ProtoReflect.Descriptor instead.
 func (*SetBucketLimits) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{31}
+	return file_signalscrape_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetBucketLimits) GetLimits() *Limits {
@@ -2219,11 +2176,7 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1e\n" +
 	"\x04work\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04work\x12\x14\n" +
-	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\"K\n" +
-	"\vTaskRunning\x12\x16\n" +
-	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\"\xf4\x01\n" +
+	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\"\xf4\x01\n" +
 	"\n" +
 	"TaskResult\x12\x16\n" +
 	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x0e\n" +
@@ -2231,9 +2184,10 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\x129\n" +
 	"\tcompleted\x18\x04 \x01(\v2\x1b.signalscrape.TaskCompletedR\tcompleted\x120\n" +
 	"\x06failed\x18\x05 \x01(\v2\x18.signalscrape.TaskFailedR\x06failed\x12;\n" +
-	"\battempts\x18\x06 \x03(\v2\x1f.signalscrape.TaskAttemptFailedR\battempts\"\n" +
-	"\n" +
-	"\bStopTask\"\x81\x01\n" +
+	"\battempts\x18\x06 \x03(\v2\x1f.signalscrape.TaskAttemptFailedR\battempts\"=\n" +
+	"\rStopWorkTasks\x12\x16\n" +
+	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x03R\x05epoch\"\x81\x01\n" +
 	"\x06Limits\x12&\n" +
 	"\x0fmin_interval_ms\x18\x01 \x01(\x03R\rminIntervalMs\x12&\n" +
 	"\x0fmax_interval_ms\x18\x02 \x01(\x03R\rmaxIntervalMs\x12'\n" +
@@ -2289,7 +2243,7 @@ func file_signalscrape_proto_rawDescGZIP() []byte {
 	return file_signalscrape_proto_rawDescData
 }
 
-var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_signalscrape_proto_goTypes = []any{
 	(*Entry)(nil),             // 0: signalscrape.Entry
 	(*Rejection)(nil),         // 1: signalscrape.Rejection
@@ -2309,21 +2263,20 @@ var file_signalscrape_proto_goTypes = []any{
 	(*TaskError)(nil),         // 15: signalscrape.TaskError
 	(*WorkStatus)(nil),        // 16: signalscrape.WorkStatus
 	(*StartTask)(nil),         // 17: signalscrape.StartTask
-	(*TaskRunning)(nil),       // 18: signalscrape.TaskRunning
-	(*TaskResult)(nil),        // 19: signalscrape.TaskResult
-	(*StopTask)(nil),          // 20: signalscrape.StopTask
-	(*Limits)(nil),            // 21: signalscrape.Limits
-	(*AcquirePermit)(nil),     // 22: signalscrape.AcquirePermit
-	(*PermitGranted)(nil),     // 23: signalscrape.PermitGranted
-	(*RenewLeases)(nil),       // 24: signalscrape.RenewLeases
-	(*RenewAck)(nil),          // 25: signalscrape.RenewAck
-	(*ReleasePermit)(nil),     // 26: signalscrape.ReleasePermit
-	(*ReleaseAck)(nil),        // 27: signalscrape.ReleaseAck
-	(*MemberGone)(nil),        // 28: signalscrape.MemberGone
-	(*GetBucket)(nil),         // 29: signalscrape.GetBucket
-	(*BucketInfo)(nil),        // 30: signalscrape.BucketInfo
-	(*SetBucketLimits)(nil),   // 31: signalscrape.SetBucketLimits
-	(*actor.PID)(nil),         // 32: actor.PID
+	(*TaskResult)(nil),        // 18: signalscrape.TaskResult
+	(*StopWorkTasks)(nil),     // 19: signalscrape.StopWorkTasks
+	(*Limits)(nil),            // 20: signalscrape.Limits
+	(*AcquirePermit)(nil),     // 21: signalscrape.AcquirePermit
+	(*PermitGranted)(nil),     // 22: signalscrape.PermitGranted
+	(*RenewLeases)(nil),       // 23: signalscrape.RenewLeases
+	(*RenewAck)(nil),          // 24: signalscrape.RenewAck
+	(*ReleasePermit)(nil),     // 25: signalscrape.ReleasePermit
+	(*ReleaseAck)(nil),        // 26: signalscrape.ReleaseAck
+	(*MemberGone)(nil),        // 27: signalscrape.MemberGone
+	(*GetBucket)(nil),         // 28: signalscrape.GetBucket
+	(*BucketInfo)(nil),        // 29: signalscrape.BucketInfo
+	(*SetBucketLimits)(nil),   // 30: signalscrape.SetBucketLimits
+	(*actor.PID)(nil),         // 31: actor.PID
 }
 var file_signalscrape_proto_depIdxs = []int32{
 	0,  // 0: signalscrape.WorkCreated.entries:type_name -> signalscrape.Entry
@@ -2337,12 +2290,12 @@ var file_signalscrape_proto_depIdxs = []int32{
 	8,  // 8: signalscrape.Event.finished:type_name -> signalscrape.WorkFinished
 	14, // 9: signalscrape.WorkStatus.counts:type_name -> signalscrape.Counts
 	15, // 10: signalscrape.WorkStatus.errors:type_name -> signalscrape.TaskError
-	32, // 11: signalscrape.StartTask.work:type_name -> actor.PID
+	31, // 11: signalscrape.StartTask.work:type_name -> actor.PID
 	5,  // 12: signalscrape.TaskResult.completed:type_name -> signalscrape.TaskCompleted
 	6,  // 13: signalscrape.TaskResult.failed:type_name -> signalscrape.TaskFailed
 	4,  // 14: signalscrape.TaskResult.attempts:type_name -> signalscrape.TaskAttemptFailed
-	21, // 15: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
-	21, // 16: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
+	20, // 15: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
+	20, // 16: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
 	17, // [17:17] is the sub-list for method output_type
 	17, // [17:17] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
@@ -2370,7 +2323,7 @@ func file_signalscrape_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_signalscrape_proto_rawDesc), len(file_signalscrape_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

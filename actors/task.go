@@ -1,0 +1,274 @@
+package actors
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/signalscrape/signalscrape/messages"
+	"github.com/signalscrape/signalscrape/persistence"
+	"github.com/signalscrape/signalscrape/profile"
+	"github.com/signalscrape/signalscrape/source"
+)
+
+// unavailableWait is how long a task waits before trying a source that is
+// unavailable on its member again; such waits use no attempt.
+const unavailableWait = 30 * time.Second
+
+// taskDone carries a finished task's result from its goroutine to its actor.
+type taskDone struct{ result *messages.TaskResult }
+
+// task is the actor for one donor of one work. Its goroutine checks the
+// cache, then asks for permits and fetches until the donor is settled; the
+// actor reports the result to the work. Stopping the actor cancels the
+// goroutine, which returns its permit.
+type task struct {
+	deps   *Deps
+	start  *messages.StartTask
+	cancel context.CancelFunc
+}
+
+func newTaskProps(deps *Deps, start *messages.StartTask) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &task{deps: deps, start: start}
+	})
+}
+
+// Receive handles one message.
+func (t *task) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		t.launch(ctx)
+	case *taskDone:
+		ctx.Send(t.start.Work, msg.result)
+		ctx.Stop(ctx.Self())
+	case *actor.Stopping, *actor.Restarting:
+		if t.cancel != nil {
+			t.cancel()
+		}
+	}
+}
+
+func (t *task) launch(ctx actor.Context) {
+	runCtx, cancel := context.WithCancel(context.Background())
+	t.cancel = cancel
+
+	self, system := ctx.Self(), ctx.ActorSystem()
+	r := &run{deps: t.deps, start: t.start, log: t.deps.Logger.With("work_id", t.start.Idwork, "donor_id", t.start.Id)}
+	go func() {
+		res := r.do(runCtx)
+		if res != nil {
+			system.Root.Send(self, &taskDone{result: res})
+		}
+	}()
+}
+
+// run settles one donor. It is plain sequential code: cache, then attempts.
+type run struct {
+	deps     *Deps
+	start    *messages.StartTask
+	log      *slog.Logger
+	attempts []*messages.TaskAttemptFailed
+}
+
+// do returns the task's result, or nil when ctx was cancelled first.
+func (r *run) do(ctx context.Context) *messages.TaskResult {
+	if res := r.fromCache(ctx); res != nil {
+		return res
+	}
+	for attempt := int32(1); ; {
+		res, err := r.attempt(ctx, attempt)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if res != nil {
+			return res
+		}
+
+		var retry *retryError
+		if errors.As(err, &retry) && !retry.counts {
+			continue
+		}
+		r.attempts = append(r.attempts, &messages.TaskAttemptFailed{Id: r.start.Id, Attempt: attempt, Error: err.Error()})
+		if attempt >= int32(r.deps.MaxAttempts) {
+			return r.failed(fmt.Sprintf("gave up after %d attempts: %v", attempt, err), attempt, false)
+		}
+		sleepCtx(ctx, r.backoff(attempt))
+		attempt++
+	}
+}
+
+// retryError marks an attempt to repeat; counts is false for waits that the
+// site or the member imposed (throttling, no source), which use no attempt.
+type retryError struct {
+	err    error
+	counts bool
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+
+func (r *run) fromCache(ctx context.Context) *messages.TaskResult {
+	e, ok, err := r.deps.Store.CachedProfile(ctx, r.deps.Source.Key(), r.start.Id)
+	if err != nil || !ok {
+		return nil
+	}
+	switch {
+	case e.Outcome == persistence.OutcomeFound:
+		r.deps.Stats.CacheHits.Add(1)
+		return r.completed(e, true, 0)
+	case e.Outcome == persistence.OutcomeNotFound && time.Since(e.FetchedAt) < r.deps.NotFoundTTL:
+		r.deps.Stats.CacheHits.Add(1)
+		return r.failed(source.ErrNotFound.Error(), 0, true)
+	}
+	return nil
+}
+
+// attempt makes one upstream request under a permit. It returns a result
+// when the donor is settled, or the error to retry on.
+func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult, error) {
+	lease, err := r.deps.Permits.Acquire(ctx, r.start.Idwork, r.start.Id)
+	if err != nil {
+		return nil, err
+	}
+	sleepCtx(ctx, time.Until(lease.NotBefore))
+
+	fetchCtx, cancel := context.WithTimeout(ctx, r.deps.FetchTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-fetchCtx.Done():
+		}
+	}()
+
+	r.deps.Stats.Fetches.Add(1)
+	r.log.Debug("fetch", "request_id", lease.ID, "not_before", lease.NotBefore.Format("15:04:05.000000"))
+	res, err := r.deps.Source.Fetch(fetchCtx, r.start.Id)
+	var throttled *source.ThrottledError
+	if errors.As(err, &throttled) {
+		r.deps.Permits.Release(lease, throttled.Until)
+	} else {
+		r.deps.Permits.Release(lease, time.Time{})
+	}
+	if isLost(lease) && err != nil {
+		err = errLeaseLost
+	}
+	return r.settle(ctx, res, err, attempt)
+}
+
+func isLost(l *Lease) bool {
+	select {
+	case <-l.Lost():
+		return true
+	default:
+		return false
+	}
+}
+
+// settle turns one fetch outcome into a result or an error to retry on.
+func (r *run) settle(ctx context.Context, res source.Result, err error, attempt int32) (*messages.TaskResult, error) {
+	var throttled *source.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		r.deps.Stats.FetchThrottled.Add(1)
+		r.log.Debug("site throttled", "until", throttled.Until)
+		return nil, &retryError{err: err}
+	case errors.Is(err, source.ErrUnavailable):
+		sleepCtx(ctx, unavailableWait)
+		return nil, &retryError{err: err}
+	case errors.Is(err, source.ErrNotFound):
+		r.deps.Stats.FetchNotFound.Add(1)
+		return r.notFound(ctx, res, attempt)
+	case err != nil:
+		r.deps.Stats.FetchFailed.Add(1)
+		return nil, err
+	}
+
+	if _, perr := profile.Parse(res.Body, r.start.Id); perr != nil {
+		r.deps.Stats.FetchInvalid.Add(1)
+		return nil, fmt.Errorf("invalid profile from %s: %w", res.URL, perr)
+	}
+	r.deps.Stats.FetchOK.Add(1)
+	return r.store(ctx, res, attempt)
+}
+
+func (r *run) store(ctx context.Context, res source.Result, attempt int32) (*messages.TaskResult, error) {
+	sum := sha256.Sum256(res.Body)
+	e := persistence.CacheEntry{
+		Source:    r.deps.Source.Key(),
+		DonorID:   r.start.Id,
+		Outcome:   persistence.OutcomeFound,
+		Body:      res.Body,
+		SHA256:    hex.EncodeToString(sum[:]),
+		URL:       res.URL,
+		FetchedAt: time.Now(),
+	}
+	if err := r.deps.Store.PutProfile(ctx, e); err != nil {
+		return nil, fmt.Errorf("caching the profile: %w", err)
+	}
+	return r.completed(e, false, attempt), nil
+}
+
+func (r *run) notFound(ctx context.Context, res source.Result, attempt int32) (*messages.TaskResult, error) {
+	e := persistence.CacheEntry{
+		Source:    r.deps.Source.Key(),
+		DonorID:   r.start.Id,
+		Outcome:   persistence.OutcomeNotFound,
+		URL:       res.URL,
+		FetchedAt: time.Now(),
+	}
+	if err := r.deps.Store.PutProfile(ctx, e); err != nil {
+		r.log.Warn("caching a not-found answer", "err", err)
+	}
+	return r.failed(source.ErrNotFound.Error(), attempt, false), nil
+}
+
+func (r *run) completed(e persistence.CacheEntry, fromCache bool, attempts int32) *messages.TaskResult {
+	return &messages.TaskResult{
+		Idwork: r.start.Idwork,
+		Id:     r.start.Id,
+		Epoch:  r.start.Epoch,
+		Completed: &messages.TaskCompleted{
+			Id:              r.start.Id,
+			FromCache:       fromCache,
+			Attempts:        attempts,
+			Sha256:          e.SHA256,
+			FetchedAtUnixMs: e.FetchedAt.UnixMilli(),
+			SourceUrl:       e.URL,
+		},
+		Attempts: r.attempts,
+	}
+}
+
+func (r *run) failed(reason string, attempts int32, fromCache bool) *messages.TaskResult {
+	return &messages.TaskResult{
+		Idwork: r.start.Idwork,
+		Id:     r.start.Id,
+		Epoch:  r.start.Epoch,
+		Failed: &messages.TaskFailed{
+			Id:        r.start.Id,
+			Error:     reason,
+			Attempts:  attempts,
+			FromCache: fromCache,
+		},
+		Attempts: r.attempts,
+	}
+}
+
+// backoff is the wait before the next attempt: exponential from RetryBase,
+// capped at RetryMax, with full jitter.
+func (r *run) backoff(attempt int32) time.Duration {
+	d := r.deps.RetryBase << min(attempt-1, 20)
+	if d <= 0 || d > r.deps.RetryMax {
+		d = r.deps.RetryMax
+	}
+	return d/2 + rand.N(d/2+1)
+}

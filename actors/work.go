@@ -1,0 +1,424 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+
+	"github.com/signalscrape/signalscrape/messages"
+	"github.com/signalscrape/signalscrape/persistence"
+	"github.com/signalscrape/signalscrape/profile"
+)
+
+const (
+	// flushDelay batches the events of tasks that end close together.
+	flushDelay = 20 * time.Millisecond
+	// retryDelay is the wait before a failed store write is tried again.
+	retryDelay = time.Second
+	// idleTimeout passivates a work that has nothing to run.
+	idleTimeout = 2 * time.Minute
+	// storeTimeout bounds one store call of the work.
+	storeTimeout = 10 * time.Second
+)
+
+type flushMsg struct{}
+
+// work is the Work grain: identity = work id. On activation it replays its
+// events; if tasks are left, it claims the log with a WorkActivated event
+// (whose sequence number is its epoch) and dispatches task actors to the
+// members' task hosts, a window at a time. Results become events, written in
+// small batches; a write that finds another activation's events stops this
+// one.
+type work struct {
+	deps *Deps
+	log  *slog.Logger
+	id   string
+
+	state      *workState
+	seq        int64
+	epoch      int64
+	missing    bool
+	next       int
+	dispatched map[string]string
+	hosts      map[string]bool
+	members    []string
+	rr         int
+	pending    []*messages.Event
+	flushArmed bool
+	limits     persistence.Limits
+	limitsAt   time.Time
+}
+
+// NewWorkProps returns the props of the Work grain.
+func NewWorkProps(deps *Deps) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &work{deps: deps}
+	})
+}
+
+// Receive handles one message.
+func (w *work) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *pcluster.ClusterInit:
+		w.activate(ctx, msg.Identity.Identity)
+	case *messages.WakeWork:
+		ctx.Respond(&messages.WakeAck{Found: !w.missing, Status: w.currentStatus()})
+	case *messages.GetStatus:
+		ctx.Respond(w.snapshot())
+	case *messages.CancelWork:
+		ctx.Respond(w.cancel(ctx))
+	case *messages.TaskResult:
+		w.result(ctx, msg)
+	case *flushMsg:
+		w.flushArmed = false
+		w.flush(ctx)
+		w.maybeFinish(ctx)
+	case *actor.Terminated:
+		w.hostGone(ctx, msg.Who)
+	case *actor.ReceiveTimeout:
+		if w.missing || w.state.terminal() {
+			ctx.Poison(ctx.Self())
+		}
+	}
+}
+
+func (w *work) activate(ctx actor.Context, id string) {
+	w.id = id
+	w.log = w.deps.Logger.With("work_id", id)
+	w.dispatched = map[string]string{}
+	w.hosts = map[string]bool{}
+	ctx.SetReceiveTimeout(idleTimeout)
+
+	if err := w.load(); err != nil {
+		w.log.Error("loading the work's events", "err", err)
+		ctx.Stop(ctx.Self())
+		return
+	}
+	if w.missing || w.state.terminal() {
+		return
+	}
+	if w.state.allDone() {
+		w.maybeFinish(ctx)
+		return
+	}
+	if err := w.claim(); err != nil {
+		w.log.Warn("another activation holds the work; stopping", "err", err)
+		ctx.Stop(ctx.Self())
+		return
+	}
+	w.log.Info("work active", "member", w.deps.Member, "epoch", w.epoch, "left", w.state.total()-w.state.completed-w.state.failed)
+	w.dispatch(ctx)
+}
+
+// load replays the work's events.
+func (w *work) load() error {
+	sctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	events, err := w.deps.Store.Events(sctx, w.id)
+	if err != nil {
+		return fmt.Errorf("reading events: %w", err)
+	}
+	w.state = newWorkState()
+	w.missing = len(events) == 0
+	for _, ev := range events {
+		w.state.apply(ev)
+		w.seq = ev.Seq
+	}
+	return nil
+}
+
+// claim appends WorkActivated, so an older activation's next write fails.
+func (w *work) claim() error {
+	ev := &messages.Event{AtUnixMs: time.Now().UnixMilli(), Kind: &messages.Event_Activated{Activated: &messages.WorkActivated{Member: w.deps.Member}}}
+	for range 3 {
+		sctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := w.deps.Store.Append(sctx, w.id, w.seq, persistence.StatusRunning, ev)
+		cancel()
+		if err == nil {
+			w.seq++
+			w.epoch = w.seq
+			return nil
+		}
+		if !errors.Is(err, persistence.ErrConflict) {
+			return err
+		}
+		if err := w.load(); err != nil {
+			return err
+		}
+		if w.state.terminal() {
+			return fmt.Errorf("work ended meanwhile")
+		}
+	}
+	return persistence.ErrConflict
+}
+
+// dispatch starts tasks until the window is full, round-robin over members.
+func (w *work) dispatch(ctx actor.Context) {
+	if w.state.terminal() {
+		return
+	}
+	w.refreshMembers()
+	for len(w.dispatched) < w.deps.TaskWindow && w.next < len(w.state.order) {
+		d := w.state.order[w.next]
+		w.next++
+		if d.done() {
+			continue
+		}
+		w.startTask(ctx, d.id)
+	}
+}
+
+func (w *work) startTask(ctx actor.Context, donorID string) {
+	addr := w.members[w.rr%len(w.members)]
+	w.rr++
+	host := actor.NewPID(addr, TaskHostName)
+	if !w.hosts[addr] {
+		ctx.Watch(host)
+		w.hosts[addr] = true
+	}
+	w.dispatched[donorID] = addr
+	ctx.Send(host, &messages.StartTask{Idwork: w.id, Id: donorID, Work: ctx.Self(), Epoch: w.epoch})
+}
+
+func (w *work) refreshMembers() {
+	w.members = w.members[:0]
+	for _, m := range w.deps.Cluster.MemberList.Members().Members() {
+		w.members = append(w.members, m.Address())
+	}
+	if len(w.members) == 0 {
+		w.members = append(w.members, w.deps.Cluster.ActorSystem.Address())
+	}
+}
+
+// hostGone puts back the tasks of a member whose task host went away.
+func (w *work) hostGone(ctx actor.Context, who *actor.PID) {
+	delete(w.hosts, who.Address)
+	lost := 0
+	for id, addr := range w.dispatched {
+		if addr == who.Address {
+			delete(w.dispatched, id)
+			w.startTask(ctx, id)
+			lost++
+		}
+	}
+	if lost > 0 {
+		w.log.Info("member gone; tasks dispatched again", "member_addr", who.Address, "tasks", lost)
+	}
+}
+
+func (w *work) result(ctx actor.Context, res *messages.TaskResult) {
+	delete(w.dispatched, res.Id)
+	if w.state.terminal() || w.state.pending(res.Id) == nil {
+		return
+	}
+
+	now := time.Now().UnixMilli()
+	for _, a := range res.Attempts {
+		w.record(now, &messages.Event{Kind: &messages.Event_AttemptFailed{AttemptFailed: a}})
+	}
+	switch {
+	case res.Completed != nil:
+		w.record(now, &messages.Event{Kind: &messages.Event_Completed{Completed: res.Completed}})
+	case res.Failed != nil:
+		w.record(now, &messages.Event{Kind: &messages.Event_Failed{Failed: res.Failed}})
+	}
+
+	w.armFlush(ctx)
+	w.dispatch(ctx)
+}
+
+// record applies an event at once and queues it for the next flush.
+func (w *work) record(at int64, ev *messages.Event) {
+	ev.AtUnixMs = at
+	w.state.apply(ev)
+	w.pending = append(w.pending, ev)
+}
+
+func (w *work) armFlush(ctx actor.Context) {
+	if w.flushArmed {
+		return
+	}
+	w.flushArmed = true
+	sendLater(ctx.ActorSystem(), ctx.Self(), flushDelay, &flushMsg{})
+}
+
+// flush writes the queued events. A conflict means another activation took
+// the work over: this one stops its tasks and itself. Other errors are
+// retried; the events stay queued.
+func (w *work) flush(ctx actor.Context) bool {
+	if len(w.pending) == 0 {
+		return true
+	}
+	status := w.state.status(len(w.dispatched))
+	sctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+
+	err := w.deps.Store.Append(sctx, w.id, w.seq, status, w.pending...)
+	switch {
+	case err == nil:
+		w.seq += int64(len(w.pending))
+		w.pending = nil
+		return true
+	case errors.Is(err, persistence.ErrConflict):
+		w.log.Warn("work taken over by another activation; stopping", "epoch", w.epoch)
+		w.stopTasks(ctx, w.epoch)
+		ctx.Stop(ctx.Self())
+	default:
+		w.log.Warn("writing the work's events; will retry", "err", err)
+		w.flushArmed = true
+		sendLater(ctx.ActorSystem(), ctx.Self(), retryDelay, &flushMsg{})
+	}
+	return false
+}
+
+// maybeFinish writes the result matrix and the final event once every donor
+// is settled and every event is written.
+func (w *work) maybeFinish(ctx actor.Context) {
+	if w.state.terminal() || !w.state.allDone() || len(w.pending) > 0 {
+		return
+	}
+
+	fin, err := w.buildResult()
+	if err != nil {
+		w.log.Warn("writing the result; will retry", "err", err)
+		w.flushArmed = true
+		sendLater(ctx.ActorSystem(), ctx.Self(), retryDelay, &flushMsg{})
+		return
+	}
+	w.record(time.Now().UnixMilli(), &messages.Event{Kind: &messages.Event_Finished{Finished: fin}})
+	if w.flush(ctx) {
+		w.log.Info("work finished", "status", fin.Status, "completed", w.state.completed, "failed", w.state.failed, "from_cache", w.state.fromCache)
+	}
+}
+
+// buildResult writes the matrix: a column per label whose donor completed,
+// in upload order, the counts read back from the profile cache.
+func (w *work) buildResult() (*messages.WorkFinished, error) {
+	status := w.state.finalStatus()
+	if w.state.completed == 0 {
+		return &messages.WorkFinished{Status: status, Error: "no donor has a profile"}, nil
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	cols, err := w.columns(sctx)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := profile.WriteMatrix(&buf, "csv", cols); err != nil {
+		return nil, fmt.Errorf("writing the matrix: %w", err)
+	}
+	key := "results/" + w.id + ".csv"
+	if err := w.deps.Store.PutBlob(sctx, key, "text/csv", buf.Bytes()); err != nil {
+		return nil, fmt.Errorf("storing the matrix: %w", err)
+	}
+	return &messages.WorkFinished{Status: status, ResultBlob: key}, nil
+}
+
+func (w *work) columns(ctx context.Context) ([]profile.Column, error) {
+	counts := map[string][96]int64{}
+	var cols []profile.Column
+	for _, e := range w.state.created.Entries {
+		d := w.state.donors[e.Id]
+		if d == nil || d.completed == nil {
+			continue
+		}
+		c, ok := counts[e.Id]
+		if !ok {
+			p, err := w.cachedProfile(ctx, e.Id)
+			if err != nil {
+				return nil, err
+			}
+			c = p.Counts
+			counts[e.Id] = c
+		}
+		cols = append(cols, profile.Column{Label: e.Label, Counts: c})
+	}
+	return cols, nil
+}
+
+func (w *work) cachedProfile(ctx context.Context, donorID string) (*profile.Profile, error) {
+	e, ok, err := w.deps.Store.CachedProfile(ctx, w.state.created.Source, donorID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cached profile of %s: %w", donorID, err)
+	}
+	if !ok || e.Outcome != persistence.OutcomeFound {
+		return nil, fmt.Errorf("profile of %s missing from the cache", donorID)
+	}
+	p, err := profile.Parse(e.Body, donorID)
+	if err != nil {
+		return nil, fmt.Errorf("cached profile of %s: %w", donorID, err)
+	}
+	return p, nil
+}
+
+// cancel records the cancel and stops every task of the work on every member.
+func (w *work) cancel(ctx actor.Context) *messages.WorkStatus {
+	switch {
+	case w.missing:
+		return &messages.WorkStatus{Found: false, Idwork: w.id}
+	case w.state.cancelled:
+		return w.snapshot()
+	case w.state.finished != nil:
+		st := w.snapshot()
+		st.Error = "work already finished: " + w.state.finished.Status
+		return st
+	}
+
+	w.record(time.Now().UnixMilli(), &messages.Event{Kind: &messages.Event_Cancelled{Cancelled: &messages.WorkCancelled{}}})
+	if !w.flush(ctx) {
+		st := w.snapshot()
+		st.Error = "could not record the cancel; try again"
+		return st
+	}
+	w.stopTasks(ctx, 0)
+	w.dispatched = map[string]string{}
+	w.log.Info("work cancelled")
+	return w.snapshot()
+}
+
+// stopTasks tells every member to stop this work's tasks of one epoch (or all).
+func (w *work) stopTasks(ctx actor.Context, epoch int64) {
+	w.refreshMembers()
+	for _, addr := range w.members {
+		ctx.Send(actor.NewPID(addr, TaskHostName), &messages.StopWorkTasks{Idwork: w.id, Epoch: epoch})
+	}
+}
+
+func (w *work) currentStatus() string {
+	if w.missing {
+		return ""
+	}
+	return w.state.status(len(w.dispatched))
+}
+
+func (w *work) snapshot() *messages.WorkStatus {
+	if w.missing {
+		return &messages.WorkStatus{Found: false, Idwork: w.id}
+	}
+	st := w.state.snapshot(w.id, len(w.dispatched), w.meanGap())
+	st.Member = w.deps.Member
+	return st
+}
+
+// meanGap is the mean time between upstream requests under the stored limits.
+func (w *work) meanGap() time.Duration {
+	if time.Since(w.limitsAt) > 10*time.Second {
+		w.limitsAt = time.Now()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		l, err := w.deps.Store.Limits(sctx)
+		cancel()
+		if err != nil {
+			l = w.deps.DefaultLimits
+		}
+		w.limits = l
+	}
+	return (w.limits.MinInterval + w.limits.MaxInterval) / 2
+}

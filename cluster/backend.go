@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/signalscrape/signalscrape/actors"
+	"github.com/signalscrape/signalscrape/http/api"
+	"github.com/signalscrape/signalscrape/messages"
+	"github.com/signalscrape/signalscrape/persistence"
+)
+
+// requestTimeout bounds the node's requests to grains on behalf of the API.
+const requestTimeout = 10 * time.Second
+
+var _ api.Backend = (*Node)(nil)
+
+// Store returns the node's store.
+func (n *Node) Store() persistence.Store { return n.cfg.Store }
+
+// SourceKey names the node's upstream source.
+func (n *Node) SourceKey() string { return n.cfg.Source.Key() }
+
+// SubmitWork stores the upload and the work's first event, then wakes it.
+func (n *Node) SubmitWork(ctx context.Context, created *messages.WorkCreated, original []byte) error {
+	if err := n.cfg.Store.PutBlob(ctx, created.UploadBlob, "text/csv", original); err != nil {
+		return fmt.Errorf("storing the upload: %w", err)
+	}
+	if err := n.cfg.Store.CreateWork(ctx, created); err != nil {
+		return fmt.Errorf("storing the work: %w", err)
+	}
+
+	if _, err := actors.Request(n.cluster, created.Idwork, actors.WorkKind, &messages.WakeWork{}, requestTimeout); err != nil {
+		n.log.Warn("starting a work; the recovery sweep will", "work_id", created.Idwork, "err", err)
+		n.requestSweep()
+	}
+	return nil
+}
+
+// Status asks the work for its status.
+func (n *Node) Status(_ context.Context, workID string) (*messages.WorkStatus, error) {
+	return n.askWork(workID, &messages.GetStatus{})
+}
+
+// Cancel asks the work to stop.
+func (n *Node) Cancel(_ context.Context, workID string) (*messages.WorkStatus, error) {
+	return n.askWork(workID, &messages.CancelWork{})
+}
+
+func (n *Node) askWork(workID string, msg any) (*messages.WorkStatus, error) {
+	res, err := actors.Request(n.cluster, workID, actors.WorkKind, msg, requestTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("asking work %s: %w", workID, err)
+	}
+	st, ok := res.(*messages.WorkStatus)
+	if !ok {
+		return nil, fmt.Errorf("asking work %s: unexpected answer %T", workID, res)
+	}
+	return st, nil
+}
+
+// Limits returns the stored limits, or the node's initial ones.
+func (n *Node) Limits(ctx context.Context) (persistence.Limits, error) {
+	l, err := n.cfg.Store.Limits(ctx)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return n.deps.DefaultLimits, nil
+	}
+	return l, err
+}
+
+// SetLimits stores the limits and tells the token bucket at once; were the
+// message lost, the bucket rereads the store within seconds.
+func (n *Node) SetLimits(ctx context.Context, l persistence.Limits) (persistence.Limits, error) {
+	if err := n.cfg.Store.SetLimits(ctx, l); err != nil {
+		return persistence.Limits{}, fmt.Errorf("storing the limits: %w", err)
+	}
+	msg := &messages.SetBucketLimits{Limits: actors.LimitsMessage(l)}
+	if _, err := actors.Request(n.cluster, actors.BucketIdentity, actors.BucketKind, msg, 3*time.Second); err != nil {
+		n.log.Warn("telling the token bucket of new limits; it rereads them shortly", "err", err)
+	}
+	n.log.Info("limits set", "min_interval", l.MinInterval, "max_interval", l.MaxInterval, "max_concurrency", l.MaxConcurrency)
+	return l, nil
+}
+
+// Cluster describes the members and the token bucket.
+func (n *Node) Cluster(context.Context) (api.ClusterInfo, error) {
+	views := n.members.Members()
+	sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
+	info := api.ClusterInfo{Members: make([]api.Member, 0, len(views))}
+	for _, v := range views {
+		info.Members = append(info.Members, api.Member{
+			Name: v.Name, GossipAddr: v.GossipAddr, ActorAddr: v.ActorAddr, HTTPAddr: v.HTTPAddr, Status: v.Status,
+		})
+	}
+	n.addTaskCounts(info.Members)
+
+	res, err := actors.Request(n.cluster, actors.BucketIdentity, actors.BucketKind, &messages.GetBucket{}, 3*time.Second)
+	if err != nil {
+		return info, fmt.Errorf("asking the token bucket: %w", err)
+	}
+	if b, ok := res.(*messages.BucketInfo); ok {
+		info.TokenBucket = api.BucketInfo{Member: b.Member, InFlight: b.InFlight, GrantedTotal: b.GrantedTotal, Queued: b.Queued}
+	}
+	return info, nil
+}
+
+// addTaskCounts fills in this member's count; other members report theirs
+// on their own /admin/cluster and /metrics.
+func (n *Node) addTaskCounts(members []api.Member) {
+	for i := range members {
+		if members[i].Name == n.cfg.NodeName {
+			members[i].Tasks = n.deps.Stats.TasksRun.Load()
+		}
+	}
+}
+
+// Ready reports whether the node can take work.
+func (n *Node) Ready(context.Context) error {
+	if n.cluster.MemberList.Length() == 0 {
+		return fmt.Errorf("%w: not yet a cluster member", errNotReady)
+	}
+	return nil
+}

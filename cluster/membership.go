@@ -1,0 +1,294 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/hashicorp/memberlist"
+)
+
+// publishEvery is how often the full member list is handed to the actor
+// cluster even when gossip reported no change.
+const publishEvery = time.Second
+
+// memberMeta is what every member gossips about itself in memberlist's node
+// metadata (512 bytes at most).
+type memberMeta struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	ActorAddr string   `json:"actor"`
+	HTTPAddr  string   `json:"http"`
+	Kinds     []string `json:"kinds"`
+}
+
+// MemberView is one member as the node saw it last.
+type MemberView struct {
+	Name       string
+	GossipAddr string
+	ActorAddr  string
+	HTTPAddr   string
+	Status     string
+	ID         string
+}
+
+// membership is protoactor's ClusterProvider on hashicorp/memberlist: it
+// gossips over a real socket and hands the full list of alive members to the
+// actor cluster whenever it changes, and every second.
+type membership struct {
+	cfg  membershipConfig
+	log  *slog.Logger
+	meta []byte
+
+	ml      *memberlist.Memberlist
+	members *pcluster.MemberList
+	changed chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+
+	mu   sync.Mutex
+	seen map[string]MemberView // guarded by mu
+}
+
+type membershipConfig struct {
+	name       string
+	gossipAddr string
+	httpAddr   string
+	join       []string
+	// onChange is called from the publishing goroutine with the names of the
+	// members that went away since the last call (possibly none).
+	onChange func(gone []string)
+}
+
+func newMembership(cfg membershipConfig, log *slog.Logger) *membership {
+	return &membership{
+		cfg:     cfg,
+		log:     log,
+		changed: make(chan struct{}, 1),
+		seen:    map[string]MemberView{},
+	}
+}
+
+// StartMember joins the gossip cluster; protoactor calls it from StartMember.
+func (m *membership) StartMember(c *pcluster.Cluster) error {
+	host, port, err := c.ActorSystem.GetHostPort()
+	if err != nil {
+		return fmt.Errorf("reading the actor address: %w", err)
+	}
+	meta := memberMeta{
+		ID:        c.ActorSystem.ID,
+		Name:      m.cfg.name,
+		ActorAddr: net.JoinHostPort(host, strconv.Itoa(port)),
+		HTTPAddr:  m.cfg.httpAddr,
+		Kinds:     c.GetClusterKinds(),
+	}
+	if m.meta, err = json.Marshal(meta); err != nil {
+		return fmt.Errorf("encoding member metadata: %w", err)
+	}
+	if len(m.meta) > memberlist.MetaMaxSize {
+		return fmt.Errorf("member metadata is %d bytes, over memberlist's %d", len(m.meta), memberlist.MetaMaxSize)
+	}
+
+	m.members = c.MemberList
+	if err := m.startGossip(); err != nil {
+		return err
+	}
+	m.stop = make(chan struct{})
+	m.done = make(chan struct{})
+	m.publish()
+	go m.loop()
+	return nil
+}
+
+// StartClient is not used: every node is a full member.
+func (m *membership) StartClient(*pcluster.Cluster) error {
+	return fmt.Errorf("signalscrape nodes are always full members")
+}
+
+// Shutdown leaves the gossip cluster (announcing it when graceful) and stops
+// the publishing goroutine.
+func (m *membership) Shutdown(graceful bool) error {
+	if m.stop != nil {
+		close(m.stop)
+		<-m.done
+		m.stop = nil
+	}
+	if m.ml == nil {
+		return nil
+	}
+	if graceful {
+		if err := m.ml.Leave(2 * time.Second); err != nil {
+			m.log.Warn("leaving the gossip cluster", "err", err)
+		}
+	}
+	err := m.ml.Shutdown()
+	m.ml = nil
+	return err
+}
+
+func (m *membership) startGossip() error {
+	host, portText, err := net.SplitHostPort(m.cfg.gossipAddr)
+	if err != nil {
+		return fmt.Errorf("gossip address %q: %w", m.cfg.gossipAddr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("gossip port %q: %w", portText, err)
+	}
+
+	conf := memberlist.DefaultLocalConfig()
+	conf.Name = m.cfg.name
+	conf.BindAddr, conf.BindPort = host, port
+	conf.AdvertiseAddr, conf.AdvertisePort = host, port
+	conf.Delegate = m
+	conf.Events = m
+	conf.Logger = newStdLogger(m.log)
+
+	if m.ml, err = memberlist.Create(conf); err != nil {
+		return fmt.Errorf("starting gossip on %s: %w", m.cfg.gossipAddr, err)
+	}
+	if len(m.cfg.join) > 0 {
+		if _, err := m.ml.Join(m.cfg.join); err != nil {
+			m.log.Warn("joining the cluster; will keep gossiping alone until a seed answers", "seeds", m.cfg.join, "err", err)
+		}
+	}
+	return nil
+}
+
+func (m *membership) loop() {
+	defer close(m.done)
+	t := time.NewTicker(publishEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-m.changed:
+		case <-t.C:
+		}
+		m.publish()
+	}
+}
+
+// publish hands the complete list of alive members to the actor cluster. A
+// list must never be partial: a member missing from one publication is
+// blocked by protoactor for good.
+func (m *membership) publish() {
+	nodes := m.ml.Members()
+	list := make(pcluster.Members, 0, len(nodes))
+	for _, n := range nodes {
+		var meta memberMeta
+		if err := json.Unmarshal(n.Meta, &meta); err != nil {
+			m.log.Warn("ignoring a member with unreadable metadata", "member", n.Name, "err", err)
+			continue
+		}
+		host, portText, err := net.SplitHostPort(meta.ActorAddr)
+		port, perr := strconv.Atoi(portText)
+		if err != nil || perr != nil {
+			m.log.Warn("ignoring a member with a bad actor address", "member", n.Name, "addr", meta.ActorAddr)
+			continue
+		}
+		list = append(list, &pcluster.Member{Id: meta.ID, Host: host, Port: int32(port), Kinds: meta.Kinds})
+	}
+	m.members.UpdateClusterTopology(list)
+
+	if m.cfg.onChange != nil {
+		m.cfg.onChange(m.takeGone())
+	}
+}
+
+// takeGone returns the members that died or left since the last call.
+func (m *membership) takeGone() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var gone []string
+	for name, v := range m.seen {
+		if v.Status == "dead" || v.Status == "left" {
+			if v.ID != "" {
+				gone = append(gone, name)
+				v.ID = ""
+				m.seen[name] = v
+			}
+		}
+	}
+	return gone
+}
+
+// Members returns every member seen since start, with its last status.
+func (m *membership) Members() []MemberView {
+	suspect := map[string]bool{}
+	if m.ml != nil {
+		for _, n := range m.ml.Members() {
+			if n.State == memberlist.StateSuspect {
+				suspect[n.Name] = true
+			}
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]MemberView, 0, len(m.seen))
+	for name, v := range m.seen {
+		if suspect[name] && v.Status == "alive" {
+			v.Status = "suspect"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// note records what an event said of a node. memberlist calls the event
+// methods under its own lock: copy what is needed and signal, nothing more.
+func (m *membership) note(n *memberlist.Node, status string) {
+	v := MemberView{Name: n.Name, GossipAddr: n.Address(), Status: status}
+	var meta memberMeta
+	if json.Unmarshal(n.Meta, &meta) == nil {
+		v.ActorAddr, v.HTTPAddr, v.ID = meta.ActorAddr, meta.HTTPAddr, meta.ID
+	}
+	if n.State == memberlist.StateLeft {
+		v.Status = "left"
+	}
+
+	m.mu.Lock()
+	m.seen[n.Name] = v
+	m.mu.Unlock()
+	if status != "alive" {
+		m.log.Info("member gone", "member", n.Name, "status", v.Status)
+	} else {
+		m.log.Info("member alive", "member", n.Name, "gossip_addr", v.GossipAddr)
+	}
+
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
+}
+
+// NotifyJoin implements memberlist.EventDelegate.
+func (m *membership) NotifyJoin(n *memberlist.Node) { m.note(n, "alive") }
+
+// NotifyLeave implements memberlist.EventDelegate.
+func (m *membership) NotifyLeave(n *memberlist.Node) { m.note(n, "dead") }
+
+// NotifyUpdate implements memberlist.EventDelegate.
+func (m *membership) NotifyUpdate(n *memberlist.Node) { m.note(n, "alive") }
+
+// NodeMeta implements memberlist.Delegate.
+func (m *membership) NodeMeta(int) []byte { return m.meta }
+
+// NotifyMsg implements memberlist.Delegate; no user messages are used.
+func (m *membership) NotifyMsg([]byte) {}
+
+// GetBroadcasts implements memberlist.Delegate; nothing is broadcast.
+func (m *membership) GetBroadcasts(int, int) [][]byte { return nil }
+
+// LocalState implements memberlist.Delegate; there is no state to push.
+func (m *membership) LocalState(bool) []byte { return nil }
+
+// MergeRemoteState implements memberlist.Delegate.
+func (m *membership) MergeRemoteState([]byte, bool) {}

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/signalscrape/signalscrape/actors"
+	"github.com/signalscrape/signalscrape/cluster"
+	"github.com/signalscrape/signalscrape/http/api"
+	"github.com/signalscrape/signalscrape/persistence"
+	"github.com/signalscrape/signalscrape/persistence/stores"
+	"github.com/signalscrape/signalscrape/source"
+	"github.com/signalscrape/signalscrape/source/httpsource"
+)
+
+// version is the software version reported in manifests and the User-Agent.
+var version = "0.1.0"
+
+// serveFlags are the flags of `signalscrape serve`.
+type serveFlags struct {
+	httpAddr, dataDir, databaseURL, blobURL string
+	nodeName, gossipAddr, actorAddr, join   string
+	sourceKind, sourceURL, adminToken       string
+	minInterval, maxInterval                time.Duration
+	maxConcurrency                          int
+	logFormat, logLevel, frameworkLevel     string
+	maxUploadBytes                          int64
+	maxAttempts, taskWindow                 int
+	retryBase, leaseTTL, fetchTimeout       time.Duration
+	contact                                 string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "address of the API and web UI")
+	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory of the embedded store")
+	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL; empty: the embedded store")
+	fs.StringVar(&f.blobURL, "blob-url", "", "object storage for uploads and results (s3://bucket/prefix)")
+	fs.StringVar(&f.nodeName, "node-name", "", "unique member name (default: host name and gossip port)")
+	fs.StringVar(&f.gossipAddr, "gossip-addr", "127.0.0.1:7946", "memberlist address, bound and advertised")
+	fs.StringVar(&f.actorAddr, "actor-addr", "127.0.0.1:8090", "actor system remote address")
+	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses of members to join")
+	fs.StringVar(&f.sourceKind, "source", "browser", "upstream source: browser or http")
+	fs.StringVar(&f.sourceURL, "source-url", "https://signal.mutationalsignatures.com", "browser: the site's base URL; http: a URL template with {id}")
+	fs.DurationVar(&f.minInterval, "min-interval", time.Second, "initial smallest gap between upstream requests, cluster-wide")
+	fs.DurationVar(&f.maxInterval, "max-interval", 3*time.Second, "initial largest gap between upstream requests, cluster-wide")
+	fs.IntVar(&f.maxConcurrency, "max-concurrency", 2, "initial cap on upstream requests in flight, cluster-wide")
+	fs.StringVar(&f.adminToken, "admin-token", "", "bearer token for /admin/*; empty: loopback clients only")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.frameworkLevel, "framework-log-level", "warn", "lowest level of the actor framework's own logs")
+	fs.Int64Var(&f.maxUploadBytes, "max-upload-bytes", 50<<20, "largest accepted upload")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 5, "upstream attempts per donor before it fails")
+	fs.DurationVar(&f.retryBase, "retry-base", time.Second, "first backoff between attempts; doubles each time")
+	fs.DurationVar(&f.leaseTTL, "lease-ttl", 5*time.Second, "lifetime of a permit that is not renewed")
+	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", time.Minute, "time limit of one upstream request")
+	fs.IntVar(&f.taskWindow, "task-window", 128, "tasks of one work running at once")
+	fs.StringVar(&f.contact, "contact", "", "contact (e-mail or URL) sent in the User-Agent")
+}
+
+// check validates the flags together.
+func (f *serveFlags) check() error {
+	switch {
+	case f.join != "" && f.databaseURL == "":
+		return errors.New("--join needs --database-url: members share their state through PostgreSQL")
+	case f.minInterval < 0 || f.maxInterval < f.minInterval:
+		return fmt.Errorf("--min-interval %s and --max-interval %s: need 0 <= min <= max", f.minInterval, f.maxInterval)
+	case f.maxConcurrency < 1:
+		return fmt.Errorf("--max-concurrency %d: need at least 1", f.maxConcurrency)
+	case f.blobURL != "":
+		return errors.New("--blob-url is not supported yet: uploads and results are kept in the database")
+	}
+	return nil
+}
+
+func (f *serveFlags) limits() persistence.Limits {
+	return persistence.Limits{MinInterval: f.minInterval, MaxInterval: f.maxInterval, MaxConcurrency: f.maxConcurrency}
+}
+
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var f serveFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := applyEnv(fs); err != nil {
+		fmt.Fprintln(os.Stderr, "signalscrape serve:", err)
+		return 2
+	}
+	if err := f.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "signalscrape serve:", err)
+		return 2
+	}
+
+	logger, err := newLogger(os.Stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "signalscrape serve:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, &f, logger); err != nil {
+		logger.Error("node failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs a node until ctx ends.
+func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
+	store, err := stores.Open(ctx, f.databaseURL, f.dataDir, logger)
+	if err != nil {
+		return fmt.Errorf("opening the store: %w", err)
+	}
+	defer store.Close()
+
+	src, err := newSource(f)
+	if err != nil {
+		return err
+	}
+	node, err := startNode(f, store, src, logger)
+	if err != nil {
+		return err
+	}
+	defer node.Stop()
+
+	handler := api.New(api.Config{
+		Backend:        node,
+		Logger:         logger,
+		AdminToken:     f.adminToken,
+		MaxUploadBytes: f.maxUploadBytes,
+		Version:        version,
+	})
+	return serveHTTP(ctx, f.httpAddr, handler, logger)
+}
+
+func startNode(f *serveFlags, store persistence.Store, src source.Source, logger *slog.Logger) (*cluster.Node, error) {
+	frameworkLevel, err := parseLevel(f.frameworkLevel)
+	if err != nil {
+		return nil, err
+	}
+	name := f.nodeName
+	if name == "" {
+		name = defaultNodeName(f.gossipAddr)
+	}
+	return cluster.Start(cluster.Config{
+		NodeName:       name,
+		GossipAddr:     f.gossipAddr,
+		ActorAddr:      f.actorAddr,
+		HTTPAddr:       f.httpAddr,
+		Join:           splitList(f.join),
+		Store:          store,
+		Source:         src,
+		Logger:         logger,
+		FrameworkLevel: frameworkLevel,
+		Actors: actors.Deps{
+			DefaultLimits: f.limits(),
+			LeaseTTL:      f.leaseTTL,
+			TaskWindow:    f.taskWindow,
+			MaxAttempts:   f.maxAttempts,
+			RetryBase:     f.retryBase,
+			FetchTimeout:  f.fetchTimeout,
+		},
+	})
+}
+
+// serveHTTP serves handler on addr until ctx ends, then shuts down gently.
+func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("serving", "url", "http://"+ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func newSource(f *serveFlags) (source.Source, error) {
+	ua := "signalscrape/" + version + " (+https://github.com/signalscrape/signalscrape"
+	if f.contact != "" {
+		ua += "; " + f.contact
+	}
+	ua += ")"
+
+	switch f.sourceKind {
+	case "http":
+		return httpsource.New(httpsource.Config{Template: f.sourceURL, UserAgent: ua, Timeout: f.fetchTimeout})
+	case "browser":
+		return nil, errors.New("--source=browser is not available in this build; use --source=http")
+	}
+	return nil, fmt.Errorf("--source %q: want browser or http", f.sourceKind)
+}
+
+func defaultNodeName(gossipAddr string) string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "node"
+	}
+	_, port, err := net.SplitHostPort(gossipAddr)
+	if err != nil {
+		return host
+	}
+	return host + "-" + port
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	l, err := parseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func runMigrate(args []string) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "./data", "directory of the embedded store")
+	databaseURL := fs.String("database-url", "", "PostgreSQL URL; empty: the embedded store")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := applyEnv(fs); err != nil {
+		fmt.Fprintln(os.Stderr, "signalscrape migrate:", err)
+		return 2
+	}
+
+	logger, _ := newLogger(os.Stderr, "text", "info")
+	store, err := stores.Open(context.Background(), *databaseURL, *dataDir, logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "signalscrape migrate:", err)
+		return 1
+	}
+	store.Close()
+	fmt.Println("migrations applied")
+	return 0
+}

@@ -1,3 +1,0 @@
-package main
-
-func runMockSignal(args []string) int { return 2 }

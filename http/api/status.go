@@ -1,0 +1,133 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/signalscrape/signalscrape/messages"
+)
+
+// statusJSON is the body of GET /status/{idwork} and POST /cancel/{idwork}.
+type statusJSON struct {
+	IDWork           string          `json:"idwork"`
+	Status           string          `json:"status"`
+	Total            int64           `json:"total"`
+	Counts           countsJSON      `json:"counts"`
+	Percent          float64         `json:"percent"`
+	FromCache        int64           `json:"from_cache"`
+	Errors           []taskErrorJSON `json:"errors"`
+	ETASeconds       float64         `json:"eta_seconds"`
+	CreatedAt        string          `json:"created_at"`
+	UpdatedAt        string          `json:"updated_at"`
+	DownloadURL      string          `json:"download_url,omitempty"`
+	Member           string          `json:"member,omitempty"`
+	UpstreamRequests int64           `json:"upstream_requests"`
+}
+
+type countsJSON struct {
+	Pending   int64 `json:"pending"`
+	Running   int64 `json:"running"`
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
+	Cancelled int64 `json:"cancelled"`
+}
+
+type taskErrorJSON struct {
+	ID          string `json:"id"`
+	Label       string `json:"label"`
+	Error       string `json:"error"`
+	Attempts    int32  `json:"attempts"`
+	EvidenceURL string `json:"evidence_url,omitempty"`
+}
+
+func statusBody(st *messages.WorkStatus) statusJSON {
+	c := st.GetCounts()
+	body := statusJSON{
+		IDWork: st.GetIdwork(),
+		Status: st.GetStatus(),
+		Total:  st.GetTotal(),
+		Counts: countsJSON{
+			Pending: c.GetPending(), Running: c.GetRunning(), Completed: c.GetCompleted(),
+			Failed: c.GetFailed(), Cancelled: c.GetCancelled(),
+		},
+		Percent:          finite(st.GetPercent()),
+		FromCache:        st.GetFromCache(),
+		Errors:           make([]taskErrorJSON, len(st.GetErrors())),
+		ETASeconds:       finite(st.GetEtaSeconds()),
+		CreatedAt:        timestamp(st.GetCreatedAtUnixMs()),
+		UpdatedAt:        timestamp(st.GetUpdatedAtUnixMs()),
+		Member:           st.GetMember(),
+		UpstreamRequests: st.GetUpstreamRequests(),
+	}
+	if st.GetResultBlob() != "" {
+		body.DownloadURL = "/download/" + st.GetIdwork()
+	}
+	for i, e := range st.GetErrors() {
+		body.Errors[i] = taskErrorJSON{
+			ID: e.GetId(), Label: e.GetLabel(), Error: e.GetError(), Attempts: e.GetAttempts(),
+		}
+		if e.GetEvidenceBlob() != "" {
+			body.Errors[i].EvidenceURL = fmt.Sprintf("/evidence/%s/%d", st.GetIdwork(), i)
+		}
+	}
+	return body
+}
+
+// finite replaces NaN and infinities, which JSON cannot hold, by zero.
+func finite(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// timeFormat is how the API writes times.
+const timeFormat = time.RFC3339
+
+func timestamp(unixMS int64) string {
+	return time.UnixMilli(unixMS).UTC().Format(timeFormat)
+}
+
+// workID returns the {idwork} of the path if it is a UUID in its lowercase
+// canonical form.
+func workID(r *http.Request) (string, error) {
+	id := chi.URLParam(r, "idwork")
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return "", errorf(http.StatusBadRequest,
+			"malformed work id %s: expected a lowercase UUID like 123e4567-e89b-42d3-a456-426614174000", shown(id))
+	}
+	return id, nil
+}
+
+// shownLen is how many bytes of a client's value an error message repeats.
+const shownLen = 64
+
+// shown quotes a client's value for an error message, cut to shownLen bytes.
+func shown(s string) string {
+	if len(s) > shownLen {
+		return fmt.Sprintf("%q…", s[:shownLen])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// findWork validates the path's work id and asks for the work's status; an
+// unknown work is a 404.
+func (s *server) findWork(r *http.Request) (*messages.WorkStatus, error) {
+	id, err := workID(r)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.backend.Status(r.Context(), id)
+	if err != nil {
+		return nil, fmt.Errorf("reading status of work %s: %w", id, err)
+	}
+	if !st.GetFound() {
+		return nil, errorf(http.StatusNotFound, "no work %s", id)
+	}
+	return st, nil
+}

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/signalscrape/signalscrape/messages"
+	"github.com/signalscrape/signalscrape/persistence"
+)
+
+// status answers a work's status.
+func (s *server) status(w http.ResponseWriter, r *http.Request) {
+	st, err := s.findWork(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusBody(st))
+}
+
+// cancel stops a work; cancelling a finished work is a conflict.
+func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
+	id, err := workID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := s.backend.Cancel(r.Context(), id)
+	switch {
+	case err != nil:
+		s.fail(w, r, fmt.Errorf("cancelling work %s: %w", id, err))
+	case !st.GetFound():
+		s.fail(w, r, errorf(http.StatusNotFound, "no work %s", id))
+	case st.GetError() != "":
+		s.fail(w, r, errorf(http.StatusConflict, "%s", st.GetError()))
+	default:
+		writeJSON(w, http.StatusOK, statusBody(st))
+	}
+}
+
+// Download formats served here; the others belong to package profile.
+const (
+	formatCSV    = "csv"
+	formatErrors = "errors"
+)
+
+// download serves a finished work's result matrix, or with ?format=errors
+// its failed ids.
+func (s *server) download(w http.ResponseWriter, r *http.Request) {
+	st, err := s.finishedWork(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("format") == formatErrors {
+		err = serveErrors(w, st)
+	} else {
+		err = s.serveMatrix(w, r, st)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// finishedWork checks the download's format, then finds the work and checks
+// that it is finished.
+func (s *server) finishedWork(r *http.Request) (*messages.WorkStatus, error) {
+	id, err := workID(r)
+	if err != nil {
+		return nil, err
+	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != formatCSV && format != formatErrors {
+		return nil, errorf(http.StatusBadRequest, "unknown format %s: use csv or errors", shown(format))
+	}
+	st, err := s.findWork(r)
+	if err != nil {
+		return nil, err
+	}
+	if !persistence.Finished(st.GetStatus()) {
+		return nil, errorf(http.StatusConflict, "work %s is not finished yet (status %s)", id, st.GetStatus())
+	}
+	return st, nil
+}
+
+func (s *server) serveMatrix(w http.ResponseWriter, r *http.Request, st *messages.WorkStatus) error {
+	if st.GetResultBlob() == "" {
+		return errorf(http.StatusConflict, "work %s has no result (status %s)", st.GetIdwork(), st.GetStatus())
+	}
+	data, _, err := s.backend.Store().Blob(r.Context(), st.GetResultBlob())
+	if err != nil {
+		return fmt.Errorf("reading result of work %s: %w", st.GetIdwork(), err)
+	}
+	attachment(w, "text/csv", "signalscrape-"+st.GetIdwork()+".csv", len(data))
+	_, _ = w.Write(data)
+	return nil
+}
+
+// serveErrors writes the failed ids as CSV id,label,error,attempts.
+func serveErrors(w http.ResponseWriter, st *messages.WorkStatus) error {
+	var b strings.Builder
+	cw := csv.NewWriter(&b)
+	_ = cw.Write([]string{"id", "label", "error", "attempts"})
+	for _, e := range st.GetErrors() {
+		attempts := strconv.Itoa(int(e.GetAttempts()))
+		_ = cw.Write([]string{neutralise(e.GetId()), neutralise(e.GetLabel()), neutralise(e.GetError()), attempts})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("writing errors of work %s: %w", st.GetIdwork(), err)
+	}
+	attachment(w, "text/csv", "signalscrape-"+st.GetIdwork()+"-errors.csv", b.Len())
+	_, _ = w.Write([]byte(b.String()))
+	return nil
+}
+
+// neutralise keeps a spreadsheet from reading a cell as a formula.
+func neutralise(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
+
+// attachment sets the headers of a file download. name is generated, never
+// taken from the client.
+func attachment(w http.ResponseWriter, contentType, name string, size int) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Content-Length", strconv.Itoa(size))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+}
+
+// evidence serves the file kept for the n-th failed id of a status's errors.
+func (s *server) evidence(w http.ResponseWriter, r *http.Request) {
+	st, err := s.findWork(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	param := chi.URLParam(r, "n")
+	n, err := strconv.Atoi(param)
+	if err != nil || n < 0 || n >= len(st.GetErrors()) || st.GetErrors()[n].GetEvidenceBlob() == "" {
+		s.fail(w, r, errorf(http.StatusNotFound, "no evidence %s for work %s", shown(param), st.GetIdwork()))
+		return
+	}
+	data, contentType, err := s.backend.Store().Blob(r.Context(), st.GetErrors()[n].GetEvidenceBlob())
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("reading evidence of work %s: %w", st.GetIdwork(), err))
+		return
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	name := fmt.Sprintf("evidence-%s-%d%s", st.GetIdwork(), n, extension(contentType))
+	attachment(w, contentType, name, len(data))
+	w.Header().Set("Content-Security-Policy", "sandbox")
+	_, _ = w.Write(data)
+}
+
+// extension names the file type of an evidence file.
+func extension(contentType string) string {
+	switch {
+	case strings.HasPrefix(contentType, "image/png"):
+		return ".png"
+	case strings.HasPrefix(contentType, "text/html"):
+		return ".html"
+	case strings.HasPrefix(contentType, "text/"):
+		return ".txt"
+	}
+	return ".bin"
+}
+
+// Bounds of GET /works.
+const (
+	defaultWorksLimit = 50
+	maxWorksLimit     = 500
+)
+
+type workSummaryJSON struct {
+	IDWork    string `json:"idwork"`
+	Status    string `json:"status"`
+	Total     int64  `json:"total"`
+	Filename  string `json:"filename"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+type worksJSON struct {
+	Works []workSummaryJSON `json:"works"`
+}
+
+// works lists works, newest first.
+func (s *server) works(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.backend.Store().ListWorks(r.Context(), limit, offset)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("listing works: %w", err))
+		return
+	}
+	body := worksJSON{Works: make([]workSummaryJSON, len(list))}
+	for i, ws := range list {
+		body.Works[i] = workSummaryJSON{
+			IDWork: ws.ID, Status: ws.Status, Total: ws.Total, Filename: ws.Filename,
+			CreatedAt: ws.CreatedAt.UTC().Format(timeFormat), UpdatedAt: ws.UpdatedAt.UTC().Format(timeFormat),
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func pageParams(r *http.Request) (limit, offset int, err error) {
+	limit, err = intParam(r, "limit", defaultWorksLimit, 1, maxWorksLimit)
+	if err != nil {
+		return 0, 0, err
+	}
+	offset, err = intParam(r, "offset", 0, 0, 1<<30)
+	return limit, offset, err
+}
+
+// intParam reads a query parameter that must be an integer in [lo, hi].
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, errorf(http.StatusBadRequest, "%s must be a whole number from %d to %d, not %s", name, lo, hi, shown(v))
+	}
+	return n, nil
+}

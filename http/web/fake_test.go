@@ -1,0 +1,290 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/signalscrape/signalscrape/http/api"
+	"github.com/signalscrape/signalscrape/messages"
+	"github.com/signalscrape/signalscrape/persistence"
+)
+
+// fakeBackend is an api.Backend in memory whose works progress with the
+// clock: a work settles one id every step after it starts, failing the ids
+// listed in failing, and stores a result once every id is settled.
+type fakeBackend struct {
+	mu        sync.Mutex
+	works     map[string]*fakeWork
+	order     []string
+	blobs     map[string][]byte
+	step      time.Duration
+	failing   map[string]string
+	limits    persistence.Limits
+	statusErr error
+	calls     map[string]int
+}
+
+// fakeWork is one work of the fake.
+type fakeWork struct {
+	id        string
+	filename  string
+	entries   []*messages.Entry
+	ids       []string
+	start     time.Time
+	step      time.Duration
+	cancelled int
+}
+
+func newFakeBackend(step time.Duration) *fakeBackend {
+	return &fakeBackend{
+		works:   map[string]*fakeWork{},
+		blobs:   map[string][]byte{},
+		step:    step,
+		failing: map[string]string{},
+		limits:  persistence.Limits{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2},
+		calls:   map[string]int{},
+	}
+}
+
+// addWork adds a work of n ids named DO1, DO2, … that settles one id every
+// step, and returns its id.
+func (f *fakeBackend) addWork(n int, step time.Duration) string {
+	entries := make([]*messages.Entry, n)
+	for i := range entries {
+		id := fmt.Sprintf("DO%d", i+1)
+		entries[i] = &messages.Entry{Id: id, Label: "SP" + id[2:]}
+	}
+	created := &messages.WorkCreated{Idwork: uuid.NewString(), Entries: entries, Filename: "seeded.csv"}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.add(created, step)
+	return created.Idwork
+}
+
+func (f *fakeBackend) add(c *messages.WorkCreated, step time.Duration) {
+	w := &fakeWork{id: c.Idwork, filename: c.Filename, entries: c.Entries, start: time.Now(), step: step, cancelled: -1}
+	for _, e := range c.Entries {
+		if !slices.Contains(w.ids, e.Id) {
+			w.ids = append(w.ids, e.Id)
+		}
+	}
+	f.works[w.id] = w
+	f.order = append(f.order, w.id)
+}
+
+// finishNow settles every id of a work at once.
+func (f *fakeBackend) finishNow(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.works[id]
+	w.start = w.start.Add(-w.step * time.Duration(len(w.ids)))
+}
+
+// statusCalls counts the Status calls for a work.
+func (f *fakeBackend) statusCalls(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[id]
+}
+
+func (f *fakeBackend) currentLimits() persistence.Limits {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limits
+}
+
+func (f *fakeBackend) Store() persistence.Store { return &fakeStore{b: f} }
+func (f *fakeBackend) SourceKey() string        { return "http:fake" }
+
+func (f *fakeBackend) SubmitWork(_ context.Context, c *messages.WorkCreated, _ []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.add(c, f.step)
+	return nil
+}
+
+func (f *fakeBackend) Status(_ context.Context, id string) (*messages.WorkStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[id]++
+	if f.statusErr != nil {
+		return nil, f.statusErr
+	}
+	w, ok := f.works[id]
+	if !ok {
+		return &messages.WorkStatus{}, nil
+	}
+	return f.snapshot(w, time.Now()), nil
+}
+
+func (f *fakeBackend) Cancel(_ context.Context, id string) (*messages.WorkStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w, ok := f.works[id]
+	if !ok {
+		return &messages.WorkStatus{}, nil
+	}
+	st := f.snapshot(w, time.Now())
+	switch {
+	case w.cancelled >= 0:
+	case persistence.Finished(st.Status):
+		st.Error = fmt.Sprintf("work %s already finished (%s)", id, st.Status)
+		return st, nil
+	default:
+		w.cancelled = w.settled(time.Now())
+	}
+	return f.snapshot(w, time.Now()), nil
+}
+
+func (f *fakeBackend) Limits(context.Context) (persistence.Limits, error) {
+	return f.currentLimits(), nil
+}
+
+func (f *fakeBackend) SetLimits(_ context.Context, l persistence.Limits) (persistence.Limits, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limits = l
+	return l, nil
+}
+
+func (f *fakeBackend) Cluster(context.Context) (api.ClusterInfo, error) {
+	return api.ClusterInfo{
+		Members: []api.Member{
+			{Name: "node-a", GossipAddr: "127.0.0.1:7946", ActorAddr: "127.0.0.1:8090", HTTPAddr: "127.0.0.1:8080", Status: "alive", Tasks: 12},
+			{Name: "node-b", GossipAddr: "127.0.0.1:7947", ActorAddr: "127.0.0.1:8091", HTTPAddr: "127.0.0.1:8081", Status: "suspect", Tasks: 3},
+		},
+		TokenBucket: api.BucketInfo{Member: "node-a", InFlight: 1, GrantedTotal: 15, Queued: 2},
+	}, nil
+}
+
+func (f *fakeBackend) Ready(context.Context) error { return nil }
+
+// settled is how many ids of the work are settled at now.
+func (w *fakeWork) settled(now time.Time) int {
+	if w.cancelled >= 0 {
+		return w.cancelled
+	}
+	return min(len(w.ids), int(now.Sub(w.start)/w.step))
+}
+
+// snapshot builds the work's status at now; the caller holds f.mu.
+func (f *fakeBackend) snapshot(w *fakeWork, now time.Time) *messages.WorkStatus {
+	done := w.settled(now)
+	total := int64(len(w.ids))
+	st := &messages.WorkStatus{
+		Found: true, Idwork: w.id, Total: total, Counts: &messages.Counts{},
+		Percent:         float64(done) * 100 / float64(total),
+		CreatedAtUnixMs: w.start.UnixMilli(),
+		UpdatedAtUnixMs: w.start.Add(w.step * time.Duration(done)).UnixMilli(),
+		Member:          "node-a",
+	}
+	for i, id := range w.ids[:done] {
+		if reason, ok := f.failing[id]; ok {
+			st.Counts.Failed++
+			st.Errors = append(st.Errors, &messages.TaskError{
+				Id: id, Label: labelOf(w, id), Error: reason, Attempts: 1,
+				EvidenceBlob: fmt.Sprintf("evidence/%s/%d.html", w.id, i),
+			})
+			continue
+		}
+		st.Counts.Completed++
+	}
+	rest := total - int64(done)
+	switch {
+	case w.cancelled >= 0:
+		st.Status, st.Counts.Cancelled = persistence.StatusCancelled, rest
+	case rest > 0:
+		st.Status, st.Counts.Running, st.Counts.Pending = persistence.StatusRunning, 1, rest-1
+		st.EtaSeconds = float64(rest) * w.step.Seconds()
+	default:
+		f.finish(w, st)
+	}
+	return st
+}
+
+// finish sets the final status of a settled work and stores its result and
+// evidence files; the caller holds f.mu.
+func (f *fakeBackend) finish(w *fakeWork, st *messages.WorkStatus) {
+	switch {
+	case st.Counts.Failed == 0:
+		st.Status = persistence.StatusCompleted
+	case st.Counts.Completed == 0:
+		st.Status = persistence.StatusFailed
+	default:
+		st.Status = persistence.StatusCompletedWithErrors
+	}
+	for _, e := range st.Errors {
+		f.blobs[e.EvidenceBlob] = []byte("<html><body>not found</body></html>")
+	}
+	if st.Counts.Completed == 0 {
+		return
+	}
+	st.ResultBlob = "results/" + w.id + ".csv"
+	if _, ok := f.blobs[st.ResultBlob]; !ok {
+		f.blobs[st.ResultBlob] = []byte(matrixOf(w, f.failing))
+	}
+}
+
+func labelOf(w *fakeWork, id string) string {
+	for _, e := range w.entries {
+		if e.Id == id {
+			return e.Label
+		}
+	}
+	return id
+}
+
+// matrixOf is a small stand-in for a result matrix: the header and one row.
+func matrixOf(w *fakeWork, failing map[string]string) string {
+	header, row := "Type", "A[C>A]A"
+	for i, e := range w.entries {
+		if _, failed := failing[e.Id]; !failed {
+			header += "," + e.Label
+			row += fmt.Sprintf(",%d", i+1)
+		}
+	}
+	return header + "\n" + row + "\n"
+}
+
+// fakeStore serves the blobs and the works list of a fakeBackend; the other
+// Store methods are not used by the API and panic through the nil
+// embedded interface.
+type fakeStore struct {
+	persistence.Store
+	b *fakeBackend
+}
+
+func (s *fakeStore) Blob(_ context.Context, key string) ([]byte, string, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	data, ok := s.b.blobs[key]
+	if !ok {
+		return nil, "", persistence.ErrNotFound
+	}
+	ct := "text/csv"
+	if strings.HasSuffix(key, ".html") {
+		ct = "text/html"
+	}
+	return data, ct, nil
+}
+
+func (s *fakeStore) ListWorks(_ context.Context, limit, offset int) ([]persistence.WorkSummary, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	var out []persistence.WorkSummary
+	for i := len(s.b.order) - 1 - offset; i >= 0 && len(out) < limit; i-- {
+		w := s.b.works[s.b.order[i]]
+		st := s.b.snapshot(w, time.Now())
+		out = append(out, persistence.WorkSummary{
+			ID: w.id, Status: st.Status, Total: st.Total, Filename: w.filename,
+			CreatedAt: w.start, UpdatedAt: time.UnixMilli(st.UpdatedAtUnixMs),
+		})
+	}
+	return out, nil
+}

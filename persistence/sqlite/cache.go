@@ -1,0 +1,106 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/signalscrape/signalscrape/persistence"
+)
+
+// CachedProfile returns the cached answer of source for a donor.
+func (s *Store) CachedProfile(ctx context.Context, source, donorID string) (
+	persistence.CacheEntry, bool, error,
+) {
+	const q = `SELECT outcome, body, sha256, url, fetched_at FROM profiles WHERE source = ? AND donor_id = ?`
+	e := persistence.CacheEntry{Source: source, DonorID: donorID}
+	var fetched int64
+	err := s.read.QueryRowContext(ctx, q, source, donorID).Scan(&e.Outcome, &e.Body, &e.SHA256, &e.URL, &fetched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return persistence.CacheEntry{}, false, nil
+	}
+	if err != nil {
+		return persistence.CacheEntry{}, false, fmt.Errorf("reading cached profile: %w", err)
+	}
+	e.FetchedAt = time.UnixMilli(fetched).UTC()
+	return e, true, nil
+}
+
+// PutProfile stores or replaces a cached answer.
+func (s *Store) PutProfile(ctx context.Context, e persistence.CacheEntry) error {
+	const q = `INSERT INTO profiles (source, donor_id, outcome, body, sha256, url, fetched_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source, donor_id) DO UPDATE SET outcome = excluded.outcome, body = excluded.body,
+sha256 = excluded.sha256, url = excluded.url, fetched_at = excluded.fetched_at`
+	_, err := s.write.ExecContext(ctx, q, e.Source, e.DonorID, string(e.Outcome), e.Body, e.SHA256, e.URL,
+		e.FetchedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("storing cached profile: %w", err)
+	}
+	return nil
+}
+
+// Limits returns the stored limits, or persistence.ErrNotFound.
+func (s *Store) Limits(ctx context.Context) (persistence.Limits, error) {
+	const q = `SELECT min_interval_ns, max_interval_ns, max_concurrency FROM limits WHERE id = 1`
+	var minNs, maxNs int64
+	var l persistence.Limits
+	err := s.read.QueryRowContext(ctx, q).Scan(&minNs, &maxNs, &l.MaxConcurrency)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, fmt.Errorf("reading limits: %w", persistence.ErrNotFound)
+	}
+	if err != nil {
+		return l, fmt.Errorf("reading limits: %w", err)
+	}
+	l.MinInterval, l.MaxInterval = time.Duration(minNs), time.Duration(maxNs)
+	return l, nil
+}
+
+// SetLimits stores the limits.
+func (s *Store) SetLimits(ctx context.Context, l persistence.Limits) error {
+	const q = `INSERT INTO limits (id, min_interval_ns, max_interval_ns, max_concurrency, updated_at)
+VALUES (1, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET min_interval_ns = excluded.min_interval_ns,
+max_interval_ns = excluded.max_interval_ns, max_concurrency = excluded.max_concurrency,
+updated_at = excluded.updated_at`
+	_, err := s.write.ExecContext(ctx, q, int64(l.MinInterval), int64(l.MaxInterval), l.MaxConcurrency,
+		time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("storing limits: %w", err)
+	}
+	return nil
+}
+
+// PutBlob stores or replaces a file under a generated key.
+func (s *Store) PutBlob(ctx context.Context, key, contentType string, data []byte) error {
+	const q = `INSERT INTO blobs (key, content_type, data, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET content_type = excluded.content_type, data = excluded.data,
+created_at = excluded.created_at`
+	if data == nil {
+		data = []byte{}
+	}
+	if _, err := s.write.ExecContext(ctx, q, key, contentType, data, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("storing blob: %w", err)
+	}
+	return nil
+}
+
+// Blob returns a stored file and its content type, or persistence.ErrNotFound.
+func (s *Store) Blob(ctx context.Context, key string) ([]byte, string, error) {
+	const q = `SELECT data, content_type FROM blobs WHERE key = ?`
+	var data []byte
+	var contentType string
+	err := s.read.QueryRowContext(ctx, q, key).Scan(&data, &contentType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", fmt.Errorf("reading blob %s: %w", key, persistence.ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("reading blob: %w", err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, contentType, nil
+}

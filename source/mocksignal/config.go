@@ -1,0 +1,145 @@
+// Package mocksignal is a stand-in of the SIGNAL site for tests, demos and
+// benchmarks: it serves profile files at /sample/{id}.csv, can inject the
+// site's faults (throttling, server errors, stale and garbage answers), and
+// logs every request so that the politeness of a client can be checked.
+package mocksignal
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultAddr is where the stand-in listens when Config.Addr is empty.
+const DefaultAddr = "127.0.0.1:9000"
+
+// DefaultRetryAfter is the Retry-After of a throttled answer when
+// Config.RetryAfter is zero.
+const DefaultRetryAfter = time.Second
+
+// Config configures a Server. Zero fields take defaults where one is named.
+//
+// Faults apply to /sample/ requests only. Every ThrottleEvery-th request is
+// throttled; the others draw one number from a generator seeded with Seed
+// that picks at most one of the error, stale and garbage faults with the
+// given rates. The faults are therefore the same for the same sequence of
+// requests; concurrent requests may take their turns in any order.
+type Config struct {
+	// Addr is the TCP address to listen on; empty means DefaultAddr.
+	Addr string
+	// ProfilesDir holds the profiles as <id>.csv; it is read once, by New.
+	ProfilesDir string
+	// LogPath, when set, receives one JSON line per request; the file is
+	// truncated by New.
+	LogPath string
+	// Latency delays every /sample/ answer.
+	Latency Latency
+
+	// ThrottleEvery, when positive, answers every ThrottleEvery-th
+	// /sample/ request with 429 and a Retry-After header.
+	ThrottleEvery int
+	// RetryAfter is the wait a throttled answer asks for, sent in whole
+	// seconds rounded up; zero means DefaultRetryAfter.
+	RetryAfter time.Duration
+	// ErrorRate is the fraction of requests answered 500 or 502.
+	ErrorRate float64
+	// StaleRate is the fraction of requests for a known donor answered
+	// with another donor's profile, as a browser that clicked the wrong
+	// search result would get.
+	StaleRate float64
+	// GarbageRate is the fraction of requests for a known donor answered
+	// 200 with an HTML page or a truncated profile.
+	GarbageRate float64
+	// Seed seeds the generator of faults and latencies.
+	Seed uint64
+}
+
+// Validate reports the first setting that makes no sense.
+func (c Config) Validate() error {
+	if c.ProfilesDir == "" {
+		return errors.New("no profiles directory")
+	}
+	if err := c.Latency.validate(); err != nil {
+		return err
+	}
+	if c.ThrottleEvery < 0 {
+		return fmt.Errorf("throttle every %d: must not be negative", c.ThrottleEvery)
+	}
+	if c.RetryAfter < 0 {
+		return fmt.Errorf("retry after %s: must not be negative", c.RetryAfter)
+	}
+	rates := []struct {
+		name string
+		rate float64
+	}{{"error", c.ErrorRate}, {"stale", c.StaleRate}, {"garbage", c.GarbageRate}}
+	for _, r := range rates {
+		if !(r.rate >= 0 && r.rate <= 1) {
+			return fmt.Errorf("%s rate %v: must be between 0 and 1", r.name, r.rate)
+		}
+	}
+	if sum := c.ErrorRate + c.StaleRate + c.GarbageRate; sum > 1 {
+		return fmt.Errorf("error, stale and garbage rates add up to %v, more than 1", sum)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.RetryAfter == 0 {
+		c.RetryAfter = DefaultRetryAfter
+	}
+	return c
+}
+
+// Latency is the delay before a /sample/ answer, drawn uniformly from
+// [Min, Max]; equal bounds give a fixed delay. It is a flag.Value.
+type Latency struct {
+	Min, Max time.Duration
+}
+
+// ParseLatency reads a fixed latency ("50ms") or a range ("20ms-80ms").
+func ParseLatency(s string) (Latency, error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	least, err := time.ParseDuration(strings.TrimSpace(lo))
+	if err != nil {
+		return Latency{}, fmt.Errorf("parsing latency %q: %w", s, err)
+	}
+	l := Latency{Min: least, Max: least}
+	if isRange {
+		if l.Max, err = time.ParseDuration(strings.TrimSpace(hi)); err != nil {
+			return Latency{}, fmt.Errorf("parsing latency %q: %w", s, err)
+		}
+	}
+	if err := l.validate(); err != nil {
+		return Latency{}, err
+	}
+	return l, nil
+}
+
+func (l Latency) validate() error {
+	if l.Min < 0 || l.Max < l.Min {
+		return fmt.Errorf("latency %s: want 0 <= min <= max", l)
+	}
+	return nil
+}
+
+// String formats l as ParseLatency reads it.
+func (l Latency) String() string {
+	if l.Min == l.Max {
+		return l.Min.String()
+	}
+	return l.Min.String() + "-" + l.Max.String()
+}
+
+// Set parses s into l, for the flag package.
+func (l *Latency) Set(s string) error {
+	parsed, err := ParseLatency(s)
+	if err != nil {
+		return err
+	}
+	*l = parsed
+	return nil
+}
