@@ -14,8 +14,14 @@ import (
 )
 
 // grantLead is how long before its start time a permit is sent, so that the
-// holder has it in hand when its turn comes.
-const grantLead = 5 * time.Millisecond
+// holder has it in hand, and has checked the cache, when its turn comes.
+const grantLead = 20 * time.Millisecond
+
+// StartWindow is how late after its start time a holder may still begin its
+// request; a holder that is later gives the permit back unused. Starts are
+// spaced by the gap plus this window, so two requests never begin closer
+// than the gap however late each is within its window.
+const StartWindow = 2 * time.Millisecond
 
 // bucketTick is how often the bucket expires leases and checks its lock.
 const bucketTick = 100 * time.Millisecond
@@ -38,6 +44,7 @@ type waiter struct {
 type lease struct {
 	grant   *messages.PermitGranted
 	member  string
+	donor   string
 	touched time.Time
 }
 
@@ -245,7 +252,11 @@ func (b *bucket) grant(ctx actor.Context) {
 	if !b.ready() {
 		return
 	}
-	for len(b.queue) > 0 && len(b.leases) < b.limits.MaxConcurrency {
+	for len(b.leases) < b.limits.MaxConcurrency {
+		i := b.nextWaiter()
+		if i < 0 {
+			return
+		}
 		now := time.Now()
 		start := later(now, later(b.nextStart, b.throttle))
 		if start.Sub(now) > grantLead {
@@ -253,9 +264,8 @@ func (b *bucket) grant(ctx actor.Context) {
 			return
 		}
 
-		w := b.queue[0]
-		b.queue[0] = nil
-		b.queue = b.queue[1:]
+		w := b.queue[i]
+		b.queue = append(b.queue[:i], b.queue[i+1:]...)
 		delete(b.queued, w.req.RequestId)
 
 		g := &messages.PermitGranted{
@@ -263,8 +273,8 @@ func (b *bucket) grant(ctx actor.Context) {
 			NotBeforeUnixNano: start.UnixNano(),
 			TtlMs:             b.deps.LeaseTTL.Milliseconds(),
 		}
-		b.leases[g.RequestId] = &lease{grant: g, member: w.req.Member, touched: now}
-		b.nextStart = start.Add(b.gap())
+		b.leases[g.RequestId] = &lease{grant: g, member: w.req.Member, donor: w.req.Id, touched: now}
+		b.nextStart = start.Add(b.gap() + StartWindow)
 		b.granted++
 		b.log.Debug("grant", "request_id", g.RequestId, "donor_id", w.req.Id, "start", start.Format("15:04:05.000000"))
 		ctx.Send(w.sender, g)
@@ -284,8 +294,25 @@ func (b *bucket) regrant(l *lease, now time.Time) {
 		NotBeforeUnixNano: start.UnixNano(),
 		TtlMs:             l.grant.TtlMs,
 	}
-	b.nextStart = start.Add(b.gap())
+	b.nextStart = start.Add(b.gap() + StartWindow)
 	b.log.Debug("regrant", "request_id", l.grant.RequestId, "start", start.Format("15:04:05.000000"))
+}
+
+// nextWaiter returns the index of the first queued request whose donor has
+// no request in flight, or -1. Two works, or two activations of one work,
+// may want the same donor at once: it is fetched by one of them at a time,
+// and the other finds it in the cache.
+func (b *bucket) nextWaiter() int {
+	busy := make(map[string]bool, len(b.leases))
+	for _, l := range b.leases {
+		busy[l.donor] = true
+	}
+	for i, w := range b.queue {
+		if !busy[w.req.Id] {
+			return i
+		}
+	}
+	return -1
 }
 
 // wakeBefore arranges a wake-up just before start, unless one is due sooner.
@@ -319,7 +346,7 @@ func (b *bucket) renew(msg *messages.RenewLeases) {
 			continue
 		}
 		g := &messages.PermitGranted{RequestId: id, NotBeforeUnixNano: now.UnixNano(), TtlMs: b.deps.LeaseTTL.Milliseconds()}
-		b.leases[id] = &lease{grant: g, member: msg.Member, touched: now}
+		b.leases[id] = &lease{grant: g, member: msg.Member, donor: msg.Donors[id], touched: now}
 		b.log.Debug("adopted lease", "request_id", id, "member", msg.Member)
 	}
 }

@@ -34,10 +34,23 @@ func grainRequest(c *pcluster.Cluster, identity, kind string, msg any, timeout t
 }
 
 // Request sends msg to a grain and waits for the answer, for callers outside
-// the actors (the HTTP API). The framework may have processed a request that
-// timed out, so only idempotent messages may be retried by the caller.
+// the actors (the HTTP API, the recovery sweep). A dead letter means the
+// cached activation is gone: the request is sent again, to the activation the
+// cluster names now, a few times. Only idempotent messages may be sent this
+// way, and a request that timed out may still have been processed.
 func Request(c *pcluster.Cluster, identity, kind string, msg any, timeout time.Duration) (any, error) {
-	return grainRequest(c, identity, kind, msg, timeout)
+	var err error
+	for attempt := range 4 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		var res any
+		res, err = grainRequest(c, identity, kind, msg, timeout)
+		if err == nil || !(errors.Is(err, actor.ErrDeadLetter) || errors.Is(err, errNoActivation)) {
+			return res, err
+		}
+	}
+	return nil, err
 }
 
 // sendLater delivers msg to pid after d.

@@ -24,6 +24,7 @@ const pollTimeout = time.Second
 // request, because the bucket may have handed the permit to somebody else.
 type Lease struct {
 	ID        string
+	Donor     string
 	NotBefore time.Time
 	lost      chan struct{}
 	once      sync.Once
@@ -81,7 +82,7 @@ func (p *Permits) Acquire(ctx context.Context, workID, donorID string) (*Lease, 
 
 		res, err := grainRequest(p.cluster, BucketIdentity, BucketKind, req, pollTimeout)
 		if g, ok := res.(*messages.PermitGranted); ok && err == nil {
-			return p.hold(g), nil
+			return p.hold(g, donorID), nil
 		}
 		if err != nil && !errors.Is(err, actor.ErrTimeout) {
 			p.log.Debug("asking for a permit", "err", err)
@@ -90,8 +91,8 @@ func (p *Permits) Acquire(ctx context.Context, workID, donorID string) (*Lease, 
 	}
 }
 
-func (p *Permits) hold(g *messages.PermitGranted) *Lease {
-	l := &Lease{ID: g.RequestId, NotBefore: time.Unix(0, g.NotBeforeUnixNano), lost: make(chan struct{})}
+func (p *Permits) hold(g *messages.PermitGranted, donorID string) *Lease {
+	l := &Lease{ID: g.RequestId, Donor: donorID, NotBefore: time.Unix(0, g.NotBeforeUnixNano), lost: make(chan struct{})}
 	p.mu.Lock()
 	p.held[l.ID] = l
 	p.mu.Unlock()
@@ -154,13 +155,13 @@ func (p *Permits) renewLoop() {
 // failed for a whole lease lifetime, every held lease is marked lost.
 func (p *Permits) renew() {
 	p.mu.Lock()
-	ids := make([]string, 0, len(p.held))
-	for id := range p.held {
-		ids = append(ids, id)
+	msg := &messages.RenewLeases{Member: p.member, Donors: make(map[string]string, len(p.held))}
+	for id, l := range p.held {
+		msg.RequestIds = append(msg.RequestIds, id)
+		msg.Donors[id] = l.Donor
 	}
 	p.mu.Unlock()
 
-	msg := &messages.RenewLeases{Member: p.member, RequestIds: ids}
 	if _, err := grainRequest(p.cluster, BucketIdentity, BucketKind, msg, p.ttl/5); err == nil {
 		p.mu.Lock()
 		p.lastOK = time.Now()

@@ -28,7 +28,8 @@ type taskDone struct{ result *messages.TaskResult }
 // task is the actor for one donor of one work. Its goroutine checks the
 // cache, then asks for permits and fetches until the donor is settled; the
 // actor reports the result to the work. Stopping the actor cancels the
-// goroutine, which returns its permit.
+// goroutine, which returns its permit; it stops itself when its work goes
+// away, so that an orphan never fetches beside the work's next activation.
 type task struct {
 	deps   *Deps
 	start  *messages.StartTask
@@ -45,7 +46,12 @@ func newTaskProps(deps *Deps, start *messages.StartTask) *actor.Props {
 func (t *task) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
+		ctx.Watch(t.start.Work)
 		t.launch(ctx)
+	case *actor.Terminated:
+		// The work that started this task is gone (stopped, or its member
+		// died): its next activation starts the donor again.
+		ctx.Stop(ctx.Self())
 	case *taskDone:
 		ctx.Send(t.start.Work, msg.result)
 		ctx.Stop(ctx.Self())
@@ -137,7 +143,16 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	if err != nil {
 		return nil, err
 	}
+	// Another task may have fetched the donor while this one waited.
+	if res := r.fromCache(ctx); res != nil {
+		r.deps.Permits.Release(lease, time.Time{})
+		return res, nil
+	}
 	sleepCtx(ctx, time.Until(lease.NotBefore))
+	if late := time.Since(lease.NotBefore); late > StartWindow {
+		r.deps.Permits.Release(lease, time.Time{})
+		return nil, &retryError{err: fmt.Errorf("missed the permit's start by %s", late)}
+	}
 
 	fetchCtx, cancel := context.WithTimeout(ctx, r.deps.FetchTimeout)
 	defer cancel()

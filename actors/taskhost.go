@@ -13,6 +13,7 @@ import (
 type taskRef struct {
 	work  string
 	epoch int64
+	donor string
 }
 
 // taskHost runs on every member under TaskHostName and spawns the task
@@ -40,6 +41,15 @@ func (h *taskHost) Receive(ctx actor.Context) {
 		h.start(ctx, msg)
 	case *messages.StopWorkTasks:
 		h.stopWork(ctx, msg)
+	case *messages.ListWorkTasks:
+		ctx.Respond(h.list(ctx, msg))
+	case *messages.GetHostStats:
+		ctx.Respond(&messages.HostStats{
+			Member:       h.deps.Member,
+			TasksRun:     h.deps.Stats.TasksRun.Load(),
+			TasksRunning: int64(len(h.children)),
+			PermitsHeld:  int64(h.deps.Permits.InFlight()),
+		})
 	case *actor.Terminated:
 		delete(h.children, msg.Who.Id)
 	}
@@ -53,7 +63,7 @@ func (h *taskHost) start(ctx actor.Context, msg *messages.StartTask) {
 	if err != nil {
 		return
 	}
-	h.children[pid.Id] = taskRef{work: msg.Idwork, epoch: msg.Epoch}
+	h.children[pid.Id] = taskRef{work: msg.Idwork, epoch: msg.Epoch, donor: msg.Id}
 	h.deps.Stats.TasksRun.Add(1)
 }
 
@@ -64,4 +74,14 @@ func (h *taskHost) stopWork(ctx actor.Context, msg *messages.StopWorkTasks) {
 			ctx.Stop(child)
 		}
 	}
+}
+
+func (h *taskHost) list(ctx actor.Context, msg *messages.ListWorkTasks) *messages.WorkTasks {
+	out := &messages.WorkTasks{Address: ctx.ActorSystem().Address()}
+	for _, ref := range h.children {
+		if ref.work == msg.Idwork && ref.epoch == msg.Epoch {
+			out.Ids = append(out.Ids, ref.donor)
+		}
+	}
+	return out
 }

@@ -29,6 +29,20 @@ const (
 
 type flushMsg struct{}
 
+// checkMsg starts a round of asking the task hosts what they run.
+type checkMsg struct{}
+
+// checkEvery is how often a work asks its task hosts which of its tasks they
+// run; a task that a host does not know (its member restarted, or a message
+// was lost) is dispatched again.
+const checkEvery = 3 * time.Second
+
+// dispatch is where and when a task was sent.
+type dispatch struct {
+	addr string
+	at   time.Time
+}
+
 // work is the Work grain: identity = work id. On activation it replays its
 // events; if tasks are left, it claims the log with a WorkActivated event
 // (whose sequence number is its epoch) and dispatches task actors to the
@@ -45,8 +59,10 @@ type work struct {
 	epoch      int64
 	missing    bool
 	next       int
-	dispatched map[string]string
+	dispatched map[string]dispatch
 	hosts      map[string]bool
+	// unanswered counts the checks a task host has not answered in a row.
+	unanswered map[string]int
 	members    []string
 	rr         int
 	pending    []*messages.Event
@@ -81,6 +97,10 @@ func (w *work) Receive(ctx actor.Context) {
 		w.maybeFinish(ctx)
 	case *actor.Terminated:
 		w.hostGone(ctx, msg.Who)
+	case *checkMsg:
+		w.check(ctx)
+	case *messages.WorkTasks:
+		w.reconcile(ctx, msg)
 	case *actor.ReceiveTimeout:
 		if w.missing || w.state.terminal() {
 			ctx.Poison(ctx.Self())
@@ -91,8 +111,9 @@ func (w *work) Receive(ctx actor.Context) {
 func (w *work) activate(ctx actor.Context, id string) {
 	w.id = id
 	w.log = w.deps.Logger.With("work_id", id)
-	w.dispatched = map[string]string{}
+	w.dispatched = map[string]dispatch{}
 	w.hosts = map[string]bool{}
+	w.unanswered = map[string]int{}
 	ctx.SetReceiveTimeout(idleTimeout)
 
 	if err := w.load(); err != nil {
@@ -114,6 +135,7 @@ func (w *work) activate(ctx actor.Context, id string) {
 	}
 	w.log.Info("work active", "member", w.deps.Member, "epoch", w.epoch, "left", w.state.total()-w.state.completed-w.state.failed)
 	w.dispatch(ctx)
+	sendLater(ctx.ActorSystem(), ctx.Self(), checkEvery, &checkMsg{})
 }
 
 // load replays the work's events.
@@ -182,7 +204,7 @@ func (w *work) startTask(ctx actor.Context, donorID string) {
 		ctx.Watch(host)
 		w.hosts[addr] = true
 	}
-	w.dispatched[donorID] = addr
+	w.dispatched[donorID] = dispatch{addr: addr, at: time.Now()}
 	ctx.Send(host, &messages.StartTask{Idwork: w.id, Id: donorID, Work: ctx.Self(), Epoch: w.epoch})
 }
 
@@ -196,12 +218,54 @@ func (w *work) refreshMembers() {
 	}
 }
 
+// check asks every host that should run tasks of this activation which ones
+// it runs; the answers arrive as WorkTasks. A host that missed two checks in
+// a row is treated as gone.
+func (w *work) check(ctx actor.Context) {
+	if w.state.terminal() {
+		return
+	}
+	asked := map[string]bool{}
+	for _, d := range w.dispatched {
+		if asked[d.addr] {
+			continue
+		}
+		asked[d.addr] = true
+		w.unanswered[d.addr]++
+		if w.unanswered[d.addr] > 2 {
+			w.unanswered[d.addr] = 0
+			w.hostGone(ctx, actor.NewPID(d.addr, TaskHostName))
+			continue
+		}
+		ctx.Request(actor.NewPID(d.addr, TaskHostName), &messages.ListWorkTasks{Idwork: w.id, Epoch: w.epoch})
+	}
+	sendLater(ctx.ActorSystem(), ctx.Self(), checkEvery, &checkMsg{})
+}
+
+// reconcile dispatches again the tasks a host should run but does not know.
+// Only tasks sent well before the check count: a StartTask may still be on
+// its way.
+func (w *work) reconcile(ctx actor.Context, msg *messages.WorkTasks) {
+	w.unanswered[msg.Address] = 0
+	running := make(map[string]bool, len(msg.Ids))
+	for _, id := range msg.Ids {
+		running[id] = true
+	}
+	cutoff := time.Now().Add(-checkEvery)
+	for id, d := range w.dispatched {
+		if d.addr == msg.Address && !running[id] && d.at.Before(cutoff) {
+			delete(w.dispatched, id)
+			w.startTask(ctx, id)
+		}
+	}
+}
+
 // hostGone puts back the tasks of a member whose task host went away.
 func (w *work) hostGone(ctx actor.Context, who *actor.PID) {
 	delete(w.hosts, who.Address)
 	lost := 0
-	for id, addr := range w.dispatched {
-		if addr == who.Address {
+	for id, d := range w.dispatched {
+		if d.addr == who.Address {
 			delete(w.dispatched, id)
 			w.startTask(ctx, id)
 			lost++
@@ -379,7 +443,7 @@ func (w *work) cancel(ctx actor.Context) *messages.WorkStatus {
 		return st
 	}
 	w.stopTasks(ctx, 0)
-	w.dispatched = map[string]string{}
+	w.dispatched = map[string]dispatch{}
 	w.log.Info("work cancelled")
 	return w.snapshot()
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/http/api"
 	"github.com/signalscrape/signalscrape/messages"
@@ -107,12 +109,16 @@ func (n *Node) Cluster(context.Context) (api.ClusterInfo, error) {
 	return info, nil
 }
 
-// addTaskCounts fills in this member's count; other members report theirs
-// on their own /admin/cluster and /metrics.
+// addTaskCounts asks every alive member's task host how many tasks it ran.
 func (n *Node) addTaskCounts(members []api.Member) {
 	for i := range members {
-		if members[i].Name == n.cfg.NodeName {
-			members[i].Tasks = n.deps.Stats.TasksRun.Load()
+		if members[i].Status != "alive" || members[i].ActorAddr == "" {
+			continue
+		}
+		host := actor.NewPID(members[i].ActorAddr, actors.TaskHostName)
+		res, err := n.system.Root.RequestFuture(host, &messages.GetHostStats{}, time.Second).Result()
+		if st, ok := res.(*messages.HostStats); ok && err == nil {
+			members[i].Tasks = st.TasksRun
 		}
 	}
 }
@@ -121,6 +127,11 @@ func (n *Node) addTaskCounts(members []api.Member) {
 func (n *Node) Ready(context.Context) error {
 	if n.cluster.MemberList.Length() == 0 {
 		return fmt.Errorf("%w: not yet a cluster member", errNotReady)
+	}
+	if a, ok := n.cfg.Source.(interface{ Available() error }); ok {
+		if err := a.Available(); err != nil {
+			return fmt.Errorf("%w: %w", errNotReady, err)
+		}
 	}
 	return nil
 }

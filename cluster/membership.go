@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,10 @@ type memberMeta struct {
 	Kinds     []string `json:"kinds"`
 }
 
+// GossipName is a process's unique name in memberlist: the node name and
+// the actor system's id.
+func GossipName(nodeName, systemID string) string { return nodeName + "/" + systemID }
+
 // MemberView is one member as the node saw it last.
 type MemberView struct {
 	Name       string
@@ -44,12 +50,16 @@ type membership struct {
 	cfg  membershipConfig
 	log  *slog.Logger
 	meta []byte
+	// gossipName is this process's name in memberlist.
+	gossipName string
 
 	ml      *memberlist.Memberlist
 	members *pcluster.MemberList
 	changed chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	// published is the sorted member ids of the last publication.
+	published string
+	stop      chan struct{}
+	done      chan struct{}
 
 	mu   sync.Mutex
 	seen map[string]MemberView // guarded by mu
@@ -60,8 +70,9 @@ type membershipConfig struct {
 	gossipAddr string
 	httpAddr   string
 	join       []string
-	// onChange is called from the publishing goroutine with the names of the
-	// members that went away since the last call (possibly none).
+	// onChange is called from the publishing goroutine whenever the set of
+	// members changed, with the names of those that went away since the last
+	// call (possibly none).
 	onChange func(gone []string)
 }
 
@@ -87,6 +98,7 @@ func (m *membership) StartMember(c *pcluster.Cluster) error {
 		HTTPAddr:  m.cfg.httpAddr,
 		Kinds:     c.GetClusterKinds(),
 	}
+	m.gossipName = GossipName(m.cfg.name, c.ActorSystem.ID)
 	if m.meta, err = json.Marshal(meta); err != nil {
 		return fmt.Errorf("encoding member metadata: %w", err)
 	}
@@ -141,8 +153,16 @@ func (m *membership) startGossip() error {
 		return fmt.Errorf("gossip port %q: %w", portText, err)
 	}
 
+	// Local-network timing, a little quicker than memberlist's preset: a dead
+	// member is declared within about three seconds, so its works resume
+	// elsewhere well within ten.
 	conf := memberlist.DefaultLocalConfig()
-	conf.Name = m.cfg.name
+	conf.ProbeInterval = 500 * time.Millisecond
+	conf.SuspicionMult = 2
+	// The gossip name is unique per process, so that a member restarted under
+	// the same node name joins as a new node at once instead of waiting to
+	// refute its old incarnation's death.
+	conf.Name = m.gossipName
 	conf.BindAddr, conf.BindPort = host, port
 	conf.AdvertiseAddr, conf.AdvertisePort = host, port
 	conf.Delegate = m
@@ -164,14 +184,32 @@ func (m *membership) loop() {
 	defer close(m.done)
 	t := time.NewTicker(publishEvery)
 	defer t.Stop()
-	for {
+	for tick := 0; ; tick++ {
 		select {
 		case <-m.stop:
 			return
 		case <-m.changed:
 		case <-t.C:
+			if tick%rejoinEvery == 0 {
+				m.rejoin()
+			}
 		}
 		m.publish()
+	}
+}
+
+// rejoinEvery is how many publications pass between attempts to join the
+// seeds while this member is alone.
+const rejoinEvery = 5
+
+// rejoin joins the seeds again when this member is alone: a seed that was
+// down when this member started, or a restarted seed, finds the others so.
+func (m *membership) rejoin() {
+	if len(m.cfg.join) == 0 || m.ml.NumMembers() > 1 {
+		return
+	}
+	if n, err := m.ml.Join(m.cfg.join); err == nil {
+		m.log.Info("joined the cluster", "contacted", n)
 	}
 }
 
@@ -197,12 +235,23 @@ func (m *membership) publish() {
 	}
 	m.members.UpdateClusterTopology(list)
 
+	ids := make([]string, len(list))
+	for i, member := range list {
+		ids[i] = member.Id
+	}
+	sort.Strings(ids)
+	sig := strings.Join(ids, ",")
+	if sig == m.published {
+		return
+	}
+	m.published = sig
 	if m.cfg.onChange != nil {
 		m.cfg.onChange(m.takeGone())
 	}
 }
 
-// takeGone returns the members that died or left since the last call.
+// takeGone returns the gossip names of the members that died or left since
+// the last call.
 func (m *membership) takeGone() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -219,7 +268,8 @@ func (m *membership) takeGone() []string {
 	return gone
 }
 
-// Members returns every member seen since start, with its last status.
+// Members returns every member seen since start, one per node name: the
+// live process if there is one, else the last one seen.
 func (m *membership) Members() []MemberView {
 	suspect := map[string]bool{}
 	if m.ml != nil {
@@ -232,11 +282,18 @@ func (m *membership) Members() []MemberView {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]MemberView, 0, len(m.seen))
-	for name, v := range m.seen {
-		if suspect[name] && v.Status == "alive" {
+	byName := map[string]MemberView{}
+	for gossipName, v := range m.seen {
+		if suspect[gossipName] && v.Status == "alive" {
 			v.Status = "suspect"
 		}
+		if old, ok := byName[v.Name]; ok && old.Status == "alive" {
+			continue
+		}
+		byName[v.Name] = v
+	}
+	out := make([]MemberView, 0, len(byName))
+	for _, v := range byName {
 		out = append(out, v)
 	}
 	return out
@@ -248,7 +305,7 @@ func (m *membership) note(n *memberlist.Node, status string) {
 	v := MemberView{Name: n.Name, GossipAddr: n.Address(), Status: status}
 	var meta memberMeta
 	if json.Unmarshal(n.Meta, &meta) == nil {
-		v.ActorAddr, v.HTTPAddr, v.ID = meta.ActorAddr, meta.HTTPAddr, meta.ID
+		v.Name, v.ActorAddr, v.HTTPAddr, v.ID = meta.Name, meta.ActorAddr, meta.HTTPAddr, meta.ID
 	}
 	if n.State == memberlist.StateLeft {
 		v.Status = "left"
@@ -258,9 +315,9 @@ func (m *membership) note(n *memberlist.Node, status string) {
 	m.seen[n.Name] = v
 	m.mu.Unlock()
 	if status != "alive" {
-		m.log.Info("member gone", "member", n.Name, "status", v.Status)
+		m.log.Info("member gone", "member", v.Name, "status", v.Status)
 	} else {
-		m.log.Info("member alive", "member", n.Name, "gossip_addr", v.GossipAddr)
+		m.log.Info("member alive", "member", v.Name, "gossip_addr", v.GossipAddr)
 	}
 
 	select {

@@ -88,7 +88,7 @@ func Start(cfg Config) (*Node, error) {
 	clusterCfg := pcluster.Configure("signalscrape", n.members, disthash.New(), remoteCfg, pcluster.WithKinds(kinds...))
 	n.cluster = pcluster.New(n.system, clusterCfg)
 	n.deps.Cluster = n.cluster
-	n.deps.Permits = actors.NewPermits(n.cluster, cfg.NodeName, n.deps.LeaseTTL, cfg.Logger)
+	n.deps.Permits = actors.NewPermits(n.cluster, GossipName(cfg.NodeName, n.system.ID), n.deps.LeaseTTL, cfg.Logger)
 
 	if _, err := n.system.Root.SpawnNamed(actors.NewTaskHostProps(n.deps), actors.TaskHostName); err != nil {
 		return nil, fmt.Errorf("starting the task host: %w", err)
@@ -135,12 +135,10 @@ func (n *Node) Stop() {
 	n.log.Info("node stopped", "member", n.cfg.NodeName)
 }
 
-// membershipChanged runs after every publication of the member list: it
-// tells the token bucket which members went away and starts a sweep.
+// membershipChanged runs after every change of the member list: it tells
+// the token bucket which members went away and starts a sweep, because works
+// owned by a lost member, or moved to a new one, need waking.
 func (n *Node) membershipChanged(gone []string) {
-	if len(gone) == 0 {
-		return
-	}
 	for _, name := range gone {
 		go func() {
 			_, err := actors.Request(n.cluster, actors.BucketIdentity, actors.BucketKind, &messages.MemberGone{Member: name}, 2*time.Second)

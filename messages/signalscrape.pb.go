@@ -1470,6 +1470,219 @@ func (x *StopWorkTasks) GetEpoch() int64 {
 	return 0
 }
 
+// ListWorkTasks asks a member's task host which donors of one work activation
+// it is running.
+type ListWorkTasks struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Idwork        string                 `protobuf:"bytes,1,opt,name=idwork,proto3" json:"idwork,omitempty"`
+	Epoch         int64                  `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkTasks) Reset() {
+	*x = ListWorkTasks{}
+	mi := &file_signalscrape_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkTasks) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkTasks) ProtoMessage() {}
+
+func (x *ListWorkTasks) ProtoReflect() protoreflect.Message {
+	mi := &file_signalscrape_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkTasks.ProtoReflect.Descriptor instead.
+func (*ListWorkTasks) Descriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListWorkTasks) GetIdwork() string {
+	if x != nil {
+		return x.Idwork
+	}
+	return ""
+}
+
+func (x *ListWorkTasks) GetEpoch() int64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+// WorkTasks answers ListWorkTasks.
+type WorkTasks struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Ids           []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkTasks) Reset() {
+	*x = WorkTasks{}
+	mi := &file_signalscrape_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkTasks) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkTasks) ProtoMessage() {}
+
+func (x *WorkTasks) ProtoReflect() protoreflect.Message {
+	mi := &file_signalscrape_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkTasks.ProtoReflect.Descriptor instead.
+func (*WorkTasks) Descriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *WorkTasks) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *WorkTasks) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+// GetHostStats asks a member's task host what it has run.
+type GetHostStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetHostStats) Reset() {
+	*x = GetHostStats{}
+	mi := &file_signalscrape_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetHostStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetHostStats) ProtoMessage() {}
+
+func (x *GetHostStats) ProtoReflect() protoreflect.Message {
+	mi := &file_signalscrape_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetHostStats.ProtoReflect.Descriptor instead.
+func (*GetHostStats) Descriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{22}
+}
+
+// HostStats answers GetHostStats.
+type HostStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        string                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	TasksRun      int64                  `protobuf:"varint,2,opt,name=tasks_run,json=tasksRun,proto3" json:"tasks_run,omitempty"`
+	TasksRunning  int64                  `protobuf:"varint,3,opt,name=tasks_running,json=tasksRunning,proto3" json:"tasks_running,omitempty"`
+	PermitsHeld   int64                  `protobuf:"varint,4,opt,name=permits_held,json=permitsHeld,proto3" json:"permits_held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostStats) Reset() {
+	*x = HostStats{}
+	mi := &file_signalscrape_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostStats) ProtoMessage() {}
+
+func (x *HostStats) ProtoReflect() protoreflect.Message {
+	mi := &file_signalscrape_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostStats.ProtoReflect.Descriptor instead.
+func (*HostStats) Descriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *HostStats) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *HostStats) GetTasksRun() int64 {
+	if x != nil {
+		return x.TasksRun
+	}
+	return 0
+}
+
+func (x *HostStats) GetTasksRunning() int64 {
+	if x != nil {
+		return x.TasksRunning
+	}
+	return 0
+}
+
+func (x *HostStats) GetPermitsHeld() int64 {
+	if x != nil {
+		return x.PermitsHeld
+	}
+	return 0
+}
+
 // Limits are the politeness limits in force cluster-wide.
 type Limits struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1482,7 +1695,7 @@ type Limits struct {
 
 func (x *Limits) Reset() {
 	*x = Limits{}
-	mi := &file_signalscrape_proto_msgTypes[20]
+	mi := &file_signalscrape_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +1707,7 @@ func (x *Limits) String() string {
 func (*Limits) ProtoMessage() {}
 
 func (x *Limits) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[20]
+	mi := &file_signalscrape_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +1720,7 @@ func (x *Limits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Limits.ProtoReflect.Descriptor instead.
 func (*Limits) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{20}
+	return file_signalscrape_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Limits) GetMinIntervalMs() int64 {
@@ -1545,7 +1758,7 @@ type AcquirePermit struct {
 
 func (x *AcquirePermit) Reset() {
 	*x = AcquirePermit{}
-	mi := &file_signalscrape_proto_msgTypes[21]
+	mi := &file_signalscrape_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1557,7 +1770,7 @@ func (x *AcquirePermit) String() string {
 func (*AcquirePermit) ProtoMessage() {}
 
 func (x *AcquirePermit) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[21]
+	mi := &file_signalscrape_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1783,7 @@ func (x *AcquirePermit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquirePermit.ProtoReflect.Descriptor instead.
 func (*AcquirePermit) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{21}
+	return file_signalscrape_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AcquirePermit) GetRequestId() string {
@@ -1614,7 +1827,7 @@ type PermitGranted struct {
 
 func (x *PermitGranted) Reset() {
 	*x = PermitGranted{}
-	mi := &file_signalscrape_proto_msgTypes[22]
+	mi := &file_signalscrape_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1626,7 +1839,7 @@ func (x *PermitGranted) String() string {
 func (*PermitGranted) ProtoMessage() {}
 
 func (x *PermitGranted) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[22]
+	mi := &file_signalscrape_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,7 +1852,7 @@ func (x *PermitGranted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PermitGranted.ProtoReflect.Descriptor instead.
 func (*PermitGranted) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{22}
+	return file_signalscrape_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PermitGranted) GetRequestId() string {
@@ -1666,16 +1879,18 @@ func (x *PermitGranted) GetTtlMs() int64 {
 // RenewLeases keeps a member's leases (or queued requests) alive. A new
 // token bucket activation learns of leases granted by its predecessor this way.
 type RenewLeases struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Member        string                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
-	RequestIds    []string               `protobuf:"bytes,2,rep,name=request_ids,json=requestIds,proto3" json:"request_ids,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Member     string                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	RequestIds []string               `protobuf:"bytes,2,rep,name=request_ids,json=requestIds,proto3" json:"request_ids,omitempty"`
+	// donors maps a request id to the donor it fetches.
+	Donors        map[string]string `protobuf:"bytes,3,rep,name=donors,proto3" json:"donors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RenewLeases) Reset() {
 	*x = RenewLeases{}
-	mi := &file_signalscrape_proto_msgTypes[23]
+	mi := &file_signalscrape_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1902,7 @@ func (x *RenewLeases) String() string {
 func (*RenewLeases) ProtoMessage() {}
 
 func (x *RenewLeases) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[23]
+	mi := &file_signalscrape_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1915,7 @@ func (x *RenewLeases) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewLeases.ProtoReflect.Descriptor instead.
 func (*RenewLeases) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{23}
+	return file_signalscrape_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RenewLeases) GetMember() string {
@@ -1717,6 +1932,13 @@ func (x *RenewLeases) GetRequestIds() []string {
 	return nil
 }
 
+func (x *RenewLeases) GetDonors() map[string]string {
+	if x != nil {
+		return x.Donors
+	}
+	return nil
+}
+
 // RenewAck answers RenewLeases.
 type RenewAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1726,7 +1948,7 @@ type RenewAck struct {
 
 func (x *RenewAck) Reset() {
 	*x = RenewAck{}
-	mi := &file_signalscrape_proto_msgTypes[24]
+	mi := &file_signalscrape_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1738,7 +1960,7 @@ func (x *RenewAck) String() string {
 func (*RenewAck) ProtoMessage() {}
 
 func (x *RenewAck) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[24]
+	mi := &file_signalscrape_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1751,7 +1973,7 @@ func (x *RenewAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewAck.ProtoReflect.Descriptor instead.
 func (*RenewAck) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{24}
+	return file_signalscrape_proto_rawDescGZIP(), []int{28}
 }
 
 // ReleasePermit returns a lease or withdraws a queued request. A positive
@@ -1766,7 +1988,7 @@ type ReleasePermit struct {
 
 func (x *ReleasePermit) Reset() {
 	*x = ReleasePermit{}
-	mi := &file_signalscrape_proto_msgTypes[25]
+	mi := &file_signalscrape_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +2000,7 @@ func (x *ReleasePermit) String() string {
 func (*ReleasePermit) ProtoMessage() {}
 
 func (x *ReleasePermit) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[25]
+	mi := &file_signalscrape_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +2013,7 @@ func (x *ReleasePermit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleasePermit.ProtoReflect.Descriptor instead.
 func (*ReleasePermit) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{25}
+	return file_signalscrape_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReleasePermit) GetRequestId() string {
@@ -1817,7 +2039,7 @@ type ReleaseAck struct {
 
 func (x *ReleaseAck) Reset() {
 	*x = ReleaseAck{}
-	mi := &file_signalscrape_proto_msgTypes[26]
+	mi := &file_signalscrape_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +2051,7 @@ func (x *ReleaseAck) String() string {
 func (*ReleaseAck) ProtoMessage() {}
 
 func (x *ReleaseAck) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[26]
+	mi := &file_signalscrape_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +2064,7 @@ func (x *ReleaseAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseAck.ProtoReflect.Descriptor instead.
 func (*ReleaseAck) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{26}
+	return file_signalscrape_proto_rawDescGZIP(), []int{30}
 }
 
 // MemberGone tells the bucket that a member left or died: its leases go.
@@ -1855,7 +2077,7 @@ type MemberGone struct {
 
 func (x *MemberGone) Reset() {
 	*x = MemberGone{}
-	mi := &file_signalscrape_proto_msgTypes[27]
+	mi := &file_signalscrape_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +2089,7 @@ func (x *MemberGone) String() string {
 func (*MemberGone) ProtoMessage() {}
 
 func (x *MemberGone) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[27]
+	mi := &file_signalscrape_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +2102,7 @@ func (x *MemberGone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberGone.ProtoReflect.Descriptor instead.
 func (*MemberGone) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{27}
+	return file_signalscrape_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *MemberGone) GetMember() string {
@@ -1899,7 +2121,7 @@ type GetBucket struct {
 
 func (x *GetBucket) Reset() {
 	*x = GetBucket{}
-	mi := &file_signalscrape_proto_msgTypes[28]
+	mi := &file_signalscrape_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2133,7 @@ func (x *GetBucket) String() string {
 func (*GetBucket) ProtoMessage() {}
 
 func (x *GetBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[28]
+	mi := &file_signalscrape_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2146,7 @@ func (x *GetBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBucket.ProtoReflect.Descriptor instead.
 func (*GetBucket) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{28}
+	return file_signalscrape_proto_rawDescGZIP(), []int{32}
 }
 
 // BucketInfo answers GetBucket and SetBucketLimits.
@@ -1943,7 +2165,7 @@ type BucketInfo struct {
 
 func (x *BucketInfo) Reset() {
 	*x = BucketInfo{}
-	mi := &file_signalscrape_proto_msgTypes[29]
+	mi := &file_signalscrape_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1955,7 +2177,7 @@ func (x *BucketInfo) String() string {
 func (*BucketInfo) ProtoMessage() {}
 
 func (x *BucketInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[29]
+	mi := &file_signalscrape_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1968,7 +2190,7 @@ func (x *BucketInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketInfo.ProtoReflect.Descriptor instead.
 func (*BucketInfo) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{29}
+	return file_signalscrape_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BucketInfo) GetMember() string {
@@ -2030,7 +2252,7 @@ type SetBucketLimits struct {
 
 func (x *SetBucketLimits) Reset() {
 	*x = SetBucketLimits{}
-	mi := &file_signalscrape_proto_msgTypes[30]
+	mi := &file_signalscrape_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2264,7 @@ func (x *SetBucketLimits) String() string {
 func (*SetBucketLimits) ProtoMessage() {}
 
 func (x *SetBucketLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[30]
+	mi := &file_signalscrape_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2277,7 @@ func (x *SetBucketLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetBucketLimits.ProtoReflect.Descriptor instead.
 func (*SetBucketLimits) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{30}
+	return file_signalscrape_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SetBucketLimits) GetLimits() *Limits {
@@ -2187,7 +2409,19 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\battempts\x18\x06 \x03(\v2\x1f.signalscrape.TaskAttemptFailedR\battempts\"=\n" +
 	"\rStopWorkTasks\x12\x16\n" +
 	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x14\n" +
-	"\x05epoch\x18\x02 \x01(\x03R\x05epoch\"\x81\x01\n" +
+	"\x05epoch\x18\x02 \x01(\x03R\x05epoch\"=\n" +
+	"\rListWorkTasks\x12\x16\n" +
+	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x03R\x05epoch\"7\n" +
+	"\tWorkTasks\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\"\x0e\n" +
+	"\fGetHostStats\"\x88\x01\n" +
+	"\tHostStats\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\tR\x06member\x12\x1b\n" +
+	"\ttasks_run\x18\x02 \x01(\x03R\btasksRun\x12#\n" +
+	"\rtasks_running\x18\x03 \x01(\x03R\ftasksRunning\x12!\n" +
+	"\fpermits_held\x18\x04 \x01(\x03R\vpermitsHeld\"\x81\x01\n" +
 	"\x06Limits\x12&\n" +
 	"\x0fmin_interval_ms\x18\x01 \x01(\x03R\rminIntervalMs\x12&\n" +
 	"\x0fmax_interval_ms\x18\x02 \x01(\x03R\rmaxIntervalMs\x12'\n" +
@@ -2202,11 +2436,15 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12/\n" +
 	"\x14not_before_unix_nano\x18\x02 \x01(\x03R\x11notBeforeUnixNano\x12\x15\n" +
-	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\"F\n" +
+	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\"\xc0\x01\n" +
 	"\vRenewLeases\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x1f\n" +
 	"\vrequest_ids\x18\x02 \x03(\tR\n" +
-	"requestIds\"\n" +
+	"requestIds\x12=\n" +
+	"\x06donors\x18\x03 \x03(\v2%.signalscrape.RenewLeases.DonorsEntryR\x06donors\x1a9\n" +
+	"\vDonorsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
 	"\bRenewAck\"c\n" +
 	"\rReleasePermit\x12\x1d\n" +
@@ -2243,7 +2481,7 @@ func file_signalscrape_proto_rawDescGZIP() []byte {
 	return file_signalscrape_proto_rawDescData
 }
 
-var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_signalscrape_proto_goTypes = []any{
 	(*Entry)(nil),             // 0: signalscrape.Entry
 	(*Rejection)(nil),         // 1: signalscrape.Rejection
@@ -2265,18 +2503,23 @@ var file_signalscrape_proto_goTypes = []any{
 	(*StartTask)(nil),         // 17: signalscrape.StartTask
 	(*TaskResult)(nil),        // 18: signalscrape.TaskResult
 	(*StopWorkTasks)(nil),     // 19: signalscrape.StopWorkTasks
-	(*Limits)(nil),            // 20: signalscrape.Limits
-	(*AcquirePermit)(nil),     // 21: signalscrape.AcquirePermit
-	(*PermitGranted)(nil),     // 22: signalscrape.PermitGranted
-	(*RenewLeases)(nil),       // 23: signalscrape.RenewLeases
-	(*RenewAck)(nil),          // 24: signalscrape.RenewAck
-	(*ReleasePermit)(nil),     // 25: signalscrape.ReleasePermit
-	(*ReleaseAck)(nil),        // 26: signalscrape.ReleaseAck
-	(*MemberGone)(nil),        // 27: signalscrape.MemberGone
-	(*GetBucket)(nil),         // 28: signalscrape.GetBucket
-	(*BucketInfo)(nil),        // 29: signalscrape.BucketInfo
-	(*SetBucketLimits)(nil),   // 30: signalscrape.SetBucketLimits
-	(*actor.PID)(nil),         // 31: actor.PID
+	(*ListWorkTasks)(nil),     // 20: signalscrape.ListWorkTasks
+	(*WorkTasks)(nil),         // 21: signalscrape.WorkTasks
+	(*GetHostStats)(nil),      // 22: signalscrape.GetHostStats
+	(*HostStats)(nil),         // 23: signalscrape.HostStats
+	(*Limits)(nil),            // 24: signalscrape.Limits
+	(*AcquirePermit)(nil),     // 25: signalscrape.AcquirePermit
+	(*PermitGranted)(nil),     // 26: signalscrape.PermitGranted
+	(*RenewLeases)(nil),       // 27: signalscrape.RenewLeases
+	(*RenewAck)(nil),          // 28: signalscrape.RenewAck
+	(*ReleasePermit)(nil),     // 29: signalscrape.ReleasePermit
+	(*ReleaseAck)(nil),        // 30: signalscrape.ReleaseAck
+	(*MemberGone)(nil),        // 31: signalscrape.MemberGone
+	(*GetBucket)(nil),         // 32: signalscrape.GetBucket
+	(*BucketInfo)(nil),        // 33: signalscrape.BucketInfo
+	(*SetBucketLimits)(nil),   // 34: signalscrape.SetBucketLimits
+	nil,                       // 35: signalscrape.RenewLeases.DonorsEntry
+	(*actor.PID)(nil),         // 36: actor.PID
 }
 var file_signalscrape_proto_depIdxs = []int32{
 	0,  // 0: signalscrape.WorkCreated.entries:type_name -> signalscrape.Entry
@@ -2290,17 +2533,18 @@ var file_signalscrape_proto_depIdxs = []int32{
 	8,  // 8: signalscrape.Event.finished:type_name -> signalscrape.WorkFinished
 	14, // 9: signalscrape.WorkStatus.counts:type_name -> signalscrape.Counts
 	15, // 10: signalscrape.WorkStatus.errors:type_name -> signalscrape.TaskError
-	31, // 11: signalscrape.StartTask.work:type_name -> actor.PID
+	36, // 11: signalscrape.StartTask.work:type_name -> actor.PID
 	5,  // 12: signalscrape.TaskResult.completed:type_name -> signalscrape.TaskCompleted
 	6,  // 13: signalscrape.TaskResult.failed:type_name -> signalscrape.TaskFailed
 	4,  // 14: signalscrape.TaskResult.attempts:type_name -> signalscrape.TaskAttemptFailed
-	20, // 15: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
-	20, // 16: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	35, // 15: signalscrape.RenewLeases.donors:type_name -> signalscrape.RenewLeases.DonorsEntry
+	24, // 16: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
+	24, // 17: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_signalscrape_proto_init() }
@@ -2323,7 +2567,7 @@ func file_signalscrape_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_signalscrape_proto_rawDesc), len(file_signalscrape_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

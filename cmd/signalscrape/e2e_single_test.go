@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -199,8 +200,29 @@ func checkPolite(t *testing.T, m *mock, minGap time.Duration, maxConcurrency int
 		t.Fatal(err)
 	}
 	if rep.Violations() > 0 {
-		t.Errorf("the site saw impolite traffic: %s", rep)
+		t.Errorf("the site saw impolite traffic: %s%s", rep, closeStarts(entries, minGap-gapTolerance))
 	}
+}
+
+// closeStarts lists the first few pairs of requests that started closer than
+// gap, for the failure message.
+func closeStarts(entries []mocksignal.LogEntry, gap time.Duration) string {
+	var reqs []mocksignal.LogEntry
+	for _, e := range entries {
+		if e.ID != "" {
+			reqs = append(reqs, e)
+		}
+	}
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i].StartUnixNano < reqs[j].StartUnixNano })
+	var b strings.Builder
+	shown := 0
+	for i := 1; i < len(reqs) && shown < 5; i++ {
+		if d := time.Duration(reqs[i].StartUnixNano - reqs[i-1].StartUnixNano); d < gap {
+			fmt.Fprintf(&b, "\n  %s at %s, then %s after %s", reqs[i-1].ID, reqs[i-1].Start.Format(time.StampMicro), reqs[i].ID, d)
+			shown++
+		}
+	}
+	return b.String()
 }
 
 // checkCachedRerun uploads the same input again: it completes from the

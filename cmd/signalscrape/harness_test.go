@@ -80,8 +80,7 @@ type proc struct {
 // test prints when it fails.
 func startProc(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	f, err := os.Create(logPath)
+	f, err := os.CreateTemp(artifactDir(t), name+"-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +92,7 @@ func startProc(t testing.TB, name string, args ...string) *proc {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, log: f.Name(), done: make(chan struct{})}
 	go func() {
 		err := cmd.Wait()
 		f.Close()
@@ -109,6 +108,17 @@ func startProc(t testing.TB, name string, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// artifactDir is where process logs go: SIGNALSCRAPE_ARTIFACTS when set (CI
+// keeps it), else the test's temp dir.
+func artifactDir(t testing.TB) string {
+	if dir := os.Getenv("SIGNALSCRAPE_ARTIFACTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // kill stops the process at once, as a crash would (SIGKILL).

@@ -54,6 +54,9 @@ func parseMockFlags(args []string, out io.Writer) (mocksignal.Config, error) {
 	fs.Float64Var(&cfg.StaleRate, "stale-rate", 0, "fraction of profile requests answered with another donor's profile")
 	fs.Float64Var(&cfg.GarbageRate, "garbage-rate", 0, "fraction of profile requests answered with HTML or a truncated profile")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the fault and latency draws")
+	fs.DurationVar(&cfg.PageDelay, "page-delay", 0, "`delay` of each page of the site (home and cancer-sample pages)")
+	fs.DurationVar(&cfg.PreviewDelay, "preview-delay", mocksignal.DefaultPreviewDelay, "`delay` after the last keystroke before the search preview shows the new search")
+	fs.Float64Var(&cfg.BrokenPages, "broken-pages", 0, "fraction of cancer-sample pages served without their download button")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -15,12 +15,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/cluster"
+
 	"github.com/signalscrape/signalscrape/http/api"
+	"github.com/signalscrape/signalscrape/http/web"
 	"github.com/signalscrape/signalscrape/persistence"
 	"github.com/signalscrape/signalscrape/persistence/stores"
 	"github.com/signalscrape/signalscrape/source"
+	"github.com/signalscrape/signalscrape/source/browser"
 	"github.com/signalscrape/signalscrape/source/httpsource"
 )
 
@@ -125,9 +129,17 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
-	src, err := newSource(f)
+	src, err := newSource(f, logger)
 	if err != nil {
 		return err
+	}
+	if c, ok := src.(io.Closer); ok {
+		defer c.Close()
+	}
+	if a, ok := src.(interface{ Available() error }); ok {
+		if err := a.Available(); err != nil {
+			logger.Warn("the browser source cannot run here; works stay pending until it can", "err", err)
+		}
 	}
 	node, err := startNode(f, store, src, logger)
 	if err != nil {
@@ -135,13 +147,16 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	defer node.Stop()
 
-	handler := api.New(api.Config{
-		Backend:        node,
-		Logger:         logger,
-		AdminToken:     f.adminToken,
-		MaxUploadBytes: f.maxUploadBytes,
-		Version:        version,
-	})
+	handler := routes(
+		api.New(api.Config{
+			Backend:        node,
+			Logger:         logger,
+			AdminToken:     f.adminToken,
+			MaxUploadBytes: f.maxUploadBytes,
+			Version:        version,
+		}),
+		web.New(web.Config{Backend: node, Logger: logger, Version: version}),
+	)
 	return serveHTTP(ctx, f.httpAddr, handler, logger)
 }
 
@@ -175,14 +190,30 @@ func startNode(f *serveFlags, store persistence.Store, src source.Source, logger
 	})
 }
 
+// routes sends the web pages to the UI and everything else to the JSON API.
+func routes(apiHandler, ui http.Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/", ui.ServeHTTP)
+	r.Get("/recent", ui.ServeHTTP)
+	r.Get("/admin", ui.ServeHTTP)
+	r.Get("/works/{idwork}", ui.ServeHTTP)
+	r.Get("/works/{idwork}/events", ui.ServeHTTP)
+	r.Get("/static/*", ui.ServeHTTP)
+	r.Handle("/*", apiHandler)
+	return r
+}
+
 // serveHTTP serves handler on addr until ctx ends, then shuts down gently.
 func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	// Request contexts end with ctx, so that open event streams do not hold
+	// up the shutdown.
 	srv := &http.Server{
 		Handler:           handler,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -203,7 +234,7 @@ func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *s
 	return srv.Shutdown(sctx)
 }
 
-func newSource(f *serveFlags) (source.Source, error) {
+func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
 	ua := "signalscrape/" + version + " (+https://github.com/signalscrape/signalscrape"
 	if f.contact != "" {
 		ua += "; " + f.contact
@@ -214,7 +245,7 @@ func newSource(f *serveFlags) (source.Source, error) {
 	case "http":
 		return httpsource.New(httpsource.Config{Template: f.sourceURL, UserAgent: ua, Timeout: f.fetchTimeout})
 	case "browser":
-		return nil, errors.New("--source=browser is not available in this build; use --source=http")
+		return browser.New(browser.Config{BaseURL: f.sourceURL, Logger: logger, UserAgent: ua})
 	}
 	return nil, fmt.Errorf("--source %q: want browser or http", f.sourceKind)
 }

@@ -26,7 +26,10 @@ type fakeBackend struct {
 
 func newFakeBackend() *fakeBackend {
 	return &fakeBackend{
-		store:     &fakeStore{blobs: map[string]blob{}},
+		store: &fakeStore{
+			blobs: map[string]blob{}, events: map[string][]*messages.Event{},
+			cache: map[string]persistence.CacheEntry{},
+		},
 		statuses:  map[string]*messages.WorkStatus{},
 		cancelled: map[string]*messages.WorkStatus{},
 		limits:    persistence.Limits{MinInterval: 1e9, MaxInterval: 3e9, MaxConcurrency: 2},
@@ -97,6 +100,8 @@ type fakeStore struct {
 	blobs         map[string]blob
 	works         []persistence.WorkSummary
 	limit, offset int
+	events        map[string][]*messages.Event
+	cache         map[string]persistence.CacheEntry // by source + " " + donor id
 }
 
 func (s *fakeStore) Blob(_ context.Context, key string) ([]byte, string, error) {
@@ -117,4 +122,17 @@ func (s *fakeStore) ListWorks(_ context.Context, limit, offset int) ([]persisten
 		return nil, nil
 	}
 	return s.works[offset:min(len(s.works), offset+limit)], nil
+}
+
+func (s *fakeStore) Events(_ context.Context, workID string) ([]*messages.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.events[workID], nil
+}
+
+func (s *fakeStore) CachedProfile(_ context.Context, source, donorID string) (persistence.CacheEntry, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.cache[source+" "+donorID]
+	return e, ok, nil
 }

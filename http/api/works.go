@@ -1,16 +1,12 @@
 package api
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-
-	"github.com/signalscrape/signalscrape/messages"
-	"github.com/signalscrape/signalscrape/persistence"
 )
 
 // status answers a work's status.
@@ -41,90 +37,6 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, statusBody(st))
 	}
-}
-
-// Download formats served here; the others belong to package profile.
-const (
-	formatCSV    = "csv"
-	formatErrors = "errors"
-)
-
-// download serves a finished work's result matrix, or with ?format=errors
-// its failed ids.
-func (s *server) download(w http.ResponseWriter, r *http.Request) {
-	st, err := s.finishedWork(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if r.URL.Query().Get("format") == formatErrors {
-		err = serveErrors(w, st)
-	} else {
-		err = s.serveMatrix(w, r, st)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-	}
-}
-
-// finishedWork checks the download's format, then finds the work and checks
-// that it is finished.
-func (s *server) finishedWork(r *http.Request) (*messages.WorkStatus, error) {
-	id, err := workID(r)
-	if err != nil {
-		return nil, err
-	}
-	format := r.URL.Query().Get("format")
-	if format != "" && format != formatCSV && format != formatErrors {
-		return nil, errorf(http.StatusBadRequest, "unknown format %s: use csv or errors", shown(format))
-	}
-	st, err := s.findWork(r)
-	if err != nil {
-		return nil, err
-	}
-	if !persistence.Finished(st.GetStatus()) {
-		return nil, errorf(http.StatusConflict, "work %s is not finished yet (status %s)", id, st.GetStatus())
-	}
-	return st, nil
-}
-
-func (s *server) serveMatrix(w http.ResponseWriter, r *http.Request, st *messages.WorkStatus) error {
-	if st.GetResultBlob() == "" {
-		return errorf(http.StatusConflict, "work %s has no result (status %s)", st.GetIdwork(), st.GetStatus())
-	}
-	data, _, err := s.backend.Store().Blob(r.Context(), st.GetResultBlob())
-	if err != nil {
-		return fmt.Errorf("reading result of work %s: %w", st.GetIdwork(), err)
-	}
-	attachment(w, "text/csv", "signalscrape-"+st.GetIdwork()+".csv", len(data))
-	_, _ = w.Write(data)
-	return nil
-}
-
-// serveErrors writes the failed ids as CSV id,label,error,attempts.
-func serveErrors(w http.ResponseWriter, st *messages.WorkStatus) error {
-	var b strings.Builder
-	cw := csv.NewWriter(&b)
-	_ = cw.Write([]string{"id", "label", "error", "attempts"})
-	for _, e := range st.GetErrors() {
-		attempts := strconv.Itoa(int(e.GetAttempts()))
-		_ = cw.Write([]string{neutralise(e.GetId()), neutralise(e.GetLabel()), neutralise(e.GetError()), attempts})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("writing errors of work %s: %w", st.GetIdwork(), err)
-	}
-	attachment(w, "text/csv", "signalscrape-"+st.GetIdwork()+"-errors.csv", b.Len())
-	_, _ = w.Write([]byte(b.String()))
-	return nil
-}
-
-// neutralise keeps a spreadsheet from reading a cell as a formula.
-func neutralise(cell string) string {
-	if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
-		return "'" + cell
-	}
-	return cell
 }
 
 // attachment sets the headers of a file download. name is generated, never

@@ -106,14 +106,14 @@ func TestDownload(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Body.String() != "Type,SP1\nA[C>A]A,3\n" {
 			t.Fatalf("%s: %d %q", target, rec.Code, rec.Body)
 		}
-		if rec.Header().Get("Content-Type") != "text/csv" ||
+		if rec.Header().Get("Content-Type") != "text/csv; charset=utf-8" ||
 			rec.Header().Get("Content-Disposition") != `attachment; filename="signalscrape-`+doneID+`.csv"` {
 			t.Fatalf("headers %v", rec.Header())
 		}
 	}
 	wantError(t, get(h, "/download/"+runningID), http.StatusConflict, "not finished yet (status running)")
 	wantError(t, get(h, "/download/"+doneID+"?format=xlsx"), http.StatusBadRequest, `unknown format "xlsx"`)
-	wantError(t, get(h, "/download/"+doneID+"?format=tsv"), http.StatusBadRequest, "unknown format")
+	wantError(t, get(h, "/download/"+doneID+"?partial=yes"), http.StatusBadRequest, "partial must be 1 or 0")
 }
 
 func TestDownloadWithoutResult(t *testing.T) {

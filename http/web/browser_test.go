@@ -50,6 +50,7 @@ func TestBrowser(t *testing.T) {
 	shots := &screenshots{dir: artifacts}
 	problems := watchConsole(t, ctx)
 
+	dropFiles(t, ctx, ts.URL, shots)
 	work := uploadFixture(t, ctx, ts.URL, fixture, b, shots)
 	watchWorkFinish(t, ctx, ts.URL, work, shots)
 	cancelFromPage(t, ctx, ts.URL, slow, b, shots)
@@ -240,6 +241,34 @@ func text(t *testing.T, ctx context.Context, id string) string {
 		t.Fatalf("reading #%s: %v", id, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// dropJS drops a file made of a name and a text on the drop zone.
+const dropJS = `((name, text) => {
+	const dt = new DataTransfer();
+	dt.items.add(new File([text], name, {type: 'text/csv'}));
+	document.getElementById('drop-zone').dispatchEvent(
+		new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+})`
+
+// dropFiles drops files on the upload page: one the page refuses by its
+// name, then one the API refuses, whose reason must show in the alert.
+func dropFiles(t *testing.T, ctx context.Context, base string, shots *screenshots) {
+	do(t, ctx, "dropping a PDF",
+		chromedp.Navigate(base+"/"),
+		chromedp.Evaluate[chromedp.Void](dropJS+`('profiles.pdf', '%PDF-1.4')`),
+	)
+	waitFor(t, ctx, "the page refuses the PDF",
+		`document.getElementById('upload-error').textContent.includes('is not a .csv, .tsv or .txt file')`)
+
+	do(t, ctx, "dropping a header without rows",
+		chromedp.Evaluate[chromedp.Void](dropJS+`('header.csv', 'Donor_ID,_PATIENT\n')`),
+		chromedp.WaitVisible(chromedp.ID("preview")),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	waitFor(t, ctx, "the API's refusal shows",
+		`document.getElementById('upload-error').textContent.includes('no data rows')`)
+	shots.take(t, ctx, "upload-refused.png")
 }
 
 func uploadFixture(t *testing.T, ctx context.Context, base, fixture string, b *fakeBackend, shots *screenshots) string {
@@ -434,6 +463,7 @@ func checkPhoneLayout(t *testing.T, ctx context.Context, base, work string, shot
 	for _, p := range []struct{ path, shot string }{
 		{"/", "phone-upload.png"},
 		{"/works/" + work, "phone-work.png"},
+		{"/recent", "phone-recent.png"},
 		{"/admin", "phone-admin.png"},
 	} {
 		do(t, ctx, "opening "+p.path, chromedp.Navigate(base+p.path))

@@ -1,7 +1,9 @@
 // Package mocksignal is a stand-in of the SIGNAL site for tests, demos and
-// benchmarks: it serves profile files at /sample/{id}.csv, can inject the
-// site's faults (throttling, server errors, stale and garbage answers), and
-// logs every request so that the politeness of a client can be checked.
+// benchmarks: it serves profile files at /sample/{id}.csv and, for a
+// browser, the pages that lead to them (a search box and a cancer-sample page
+// per donor), can inject the site's faults (throttling, server errors, stale
+// and garbage answers, slow and broken pages), and logs every request so
+// that the politeness of a client can be checked.
 package mocksignal
 
 import (
@@ -18,10 +20,15 @@ const DefaultAddr = "127.0.0.1:9000"
 // Config.RetryAfter is zero.
 const DefaultRetryAfter = time.Second
 
+// DefaultPreviewDelay is how long the search preview lags behind the typed
+// text when Config.PreviewDelay is zero.
+const DefaultPreviewDelay = 300 * time.Millisecond
+
 // Config configures a Server. Zero fields take defaults where one is named.
 //
-// Faults apply to /sample/ requests only. Every ThrottleEvery-th request is
-// throttled; the others draw one number from a generator seeded with Seed
+// The faults of profiles apply to /sample/ requests only, those of pages
+// (PageDelay, BrokenPages) to the pages only. Every ThrottleEvery-th request
+// is throttled; the others draw one number from a generator seeded with Seed
 // that picks at most one of the error, stale and garbage faults with the
 // given rates. The faults are therefore the same for the same sequence of
 // requests; concurrent requests may take their turns in any order.
@@ -53,6 +60,17 @@ type Config struct {
 	GarbageRate float64
 	// Seed seeds the generator of faults and latencies.
 	Seed uint64
+
+	// PageDelay delays every page of the site, the home page and the
+	// cancer-sample pages, as a slow site would.
+	PageDelay time.Duration
+	// PreviewDelay is how long after the last keystroke the search preview
+	// is updated; until then it shows the previous search. Zero means
+	// DefaultPreviewDelay.
+	PreviewDelay time.Duration
+	// BrokenPages is the fraction of cancer-sample pages served without
+	// their download button.
+	BrokenPages float64
 }
 
 // Validate reports the first setting that makes no sense.
@@ -69,10 +87,13 @@ func (c Config) Validate() error {
 	if c.RetryAfter < 0 {
 		return fmt.Errorf("retry after %s: must not be negative", c.RetryAfter)
 	}
+	if c.PageDelay < 0 || c.PreviewDelay < 0 {
+		return fmt.Errorf("page delay %s, preview delay %s: must not be negative", c.PageDelay, c.PreviewDelay)
+	}
 	rates := []struct {
 		name string
 		rate float64
-	}{{"error", c.ErrorRate}, {"stale", c.StaleRate}, {"garbage", c.GarbageRate}}
+	}{{"error", c.ErrorRate}, {"stale", c.StaleRate}, {"garbage", c.GarbageRate}, {"broken pages", c.BrokenPages}}
 	for _, r := range rates {
 		if !(r.rate >= 0 && r.rate <= 1) {
 			return fmt.Errorf("%s rate %v: must be between 0 and 1", r.name, r.rate)
@@ -90,6 +111,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryAfter == 0 {
 		c.RetryAfter = DefaultRetryAfter
+	}
+	if c.PreviewDelay == 0 {
+		c.PreviewDelay = DefaultPreviewDelay
 	}
 	return c
 }

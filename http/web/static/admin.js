@@ -2,7 +2,7 @@
 // cluster (GET /admin/cluster). When the API asks for a token (401 or 403),
 // the page asks the user for it, keeps it in sessionStorage for this tab and
 // retries with it as a bearer token.
-import { byId, callAPI, cell, formatNumber, setBadge, setText } from './common.js';
+import { byId, callAPI, cell, fillRows, formatNumber, setBadge, setText } from './common.js';
 
 const tokenKey = 'signalscrape.adminToken';
 const alertBox = byId('admin-error');
@@ -24,8 +24,8 @@ function storeToken(token) {
   try {
     window.sessionStorage.setItem(tokenKey, token);
   } catch {
-    // Storage can be refused (private mode); the token then lasts until the
-    // page is left, through the retries below.
+    // Storage can be refused (some private modes); the page then asks for
+    // the token again at the next refused call.
   }
 }
 
@@ -64,7 +64,8 @@ async function adminCall(path, options = {}) {
     if (answer.status !== 401 && answer.status !== 403) {
       return answer;
     }
-    token = await askToken(`${answer.error} Enter the admin token to continue.`);
+    const said = answer.error.replace(/[.\s]+$/, '');
+    token = await askToken(`The service answered: ${said}. Enter the admin token to continue.`);
   }
 }
 
@@ -155,7 +156,7 @@ async function loadCluster() {
   }
   const info = answer.body;
   const members = info.members || [];
-  byId('member-rows').replaceChildren(...members.map(memberRow));
+  fillRows(byId('member-rows'), members.map(memberRow));
   const bucket = info.token_bucket || {};
   setText('bucket-member', bucket.member || 'no member');
   setText('bucket-in-flight', formatNumber(bucket.in_flight));

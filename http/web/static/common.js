@@ -31,6 +31,19 @@ export function cell(content, className) {
   return td;
 }
 
+// fillRows replaces the rows of a table body and gives each cell the text
+// of its column's header as data-label, which narrow screens show beside the
+// value.
+export function fillRows(tbody, rows) {
+  const headers = [...tbody.closest('table').tHead.rows[0].cells].map((th) => th.textContent.trim());
+  for (const tr of rows) {
+    [...tr.cells].forEach((td, i) => {
+      td.dataset.label = headers[i] || '';
+    });
+  }
+  tbody.replaceChildren(...rows);
+}
+
 // link builds an <a> with a text.
 export function link(href, text, className) {
   const a = document.createElement('a');

@@ -1,6 +1,6 @@
 // The works list: GET /works a page at a time, newest first. The page's
 // offset is in the address (?offset=N) so that every page can be bookmarked.
-import { byId, callAPI, cell, formatNumber, formatTime, link, setBadge, setText, workLink } from './common.js';
+import { byId, callAPI, cell, fillRows, formatNumber, formatTime, link, setBadge, setText, workLink } from './common.js';
 
 const pageSize = 20;
 
@@ -42,7 +42,7 @@ async function load() {
     return;
   }
   const works = answer.body.works || [];
-  byId('works-rows').replaceChildren(...works.map(row));
+  fillRows(byId('works-rows'), works.map(row));
   byId('works-table').hidden = works.length === 0;
   if (works.length === 0) {
     setText('recent-status', offset === 0 ? 'No work has been uploaded yet.' : 'No more works.');

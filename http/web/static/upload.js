@@ -1,7 +1,7 @@
 // The upload page: choose or drop a CSV file, check it, preview its first
 // rows and the columns the server will likely use, then POST /upload and
 // show the answer.
-import { byId, callAPI, cell, formatNumber, setText, workLink } from './common.js';
+import { byId, callAPI, cell, fillRows, formatNumber, setText, workLink } from './common.js';
 import { detectColumns, parseRows, sniffDelimiter } from './columns.js';
 
 const maxBytes = 50 * 1024 * 1024;
@@ -153,7 +153,9 @@ function renderTable(first, cols, dataRows) {
     }
     return tr;
   }));
-  setText('preview-caption', `The first ${dataRows.length} data rows of the file`);
+  setText('preview-caption', dataRows.length === 0
+    ? 'The file shows no data rows'
+    : `The first ${dataRows.length} data ${dataRows.length === 1 ? 'row' : 'rows'} of the file`);
 }
 
 function roleSuffix(cols, i) {
@@ -226,7 +228,7 @@ function showResult(a) {
   const rejected = Array.isArray(a.rejected) ? a.rejected : [];
   const total = a.rejected_total ?? rejected.length;
   setText('result-rejected', formatNumber(total));
-  byId('rejected-rows').replaceChildren(...rejected.map((r) => {
+  fillRows(byId('rejected-rows'), rejected.map((r) => {
     const tr = document.createElement('tr');
     tr.append(cell(formatNumber(r.row), 'number'), cell(r.error));
     return tr;

@@ -2,7 +2,7 @@
 // (/works/{id}/events), the failed ids, the downloads once the work is
 // finished, and a button to cancel it.
 import {
-  byId, callAPI, cell, finishedStatuses, formatDuration, formatNumber, formatTime, link, setBadge, setText,
+  byId, callAPI, cell, fillRows, finishedStatuses, formatDuration, formatNumber, formatTime, link, setBadge, setText,
 } from './common.js';
 
 const workID = byId('work').dataset.idwork;
@@ -74,7 +74,7 @@ function etaText(st) {
 }
 
 function renderFailures(errors) {
-  byId('failure-rows').replaceChildren(...errors.map((e) => {
+  fillRows(byId('failure-rows'), errors.map((e) => {
     const tr = document.createElement('tr');
     const evidence = e.evidence_url ? link(e.evidence_url, 'evidence') : '–';
     tr.append(cell(e.id, 'mono'), cell(e.label), cell(e.error), cell(formatNumber(e.attempts), 'number'),
