@@ -82,6 +82,9 @@ type run struct {
 	start    *messages.StartTask
 	log      *slog.Logger
 	attempts []*messages.TaskAttemptFailed
+	// evidence is the key of the last stored screenshot or page of a failed
+	// step, for a person to look at.
+	evidence string
 }
 
 // do returns the task's result, or nil when ctx was cancelled first.
@@ -190,6 +193,7 @@ func isLost(l *Lease) bool {
 
 // settle turns one fetch outcome into a result or an error to retry on.
 func (r *run) settle(ctx context.Context, res source.Result, err error, attempt int32) (*messages.TaskResult, error) {
+	r.keepEvidence(ctx, err, attempt)
 	var throttled *source.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -213,6 +217,20 @@ func (r *run) settle(ctx context.Context, res source.Result, err error, attempt 
 	}
 	r.deps.Stats.FetchOK.Add(1)
 	return r.store(ctx, res, attempt)
+}
+
+// keepEvidence stores what a failed step left for a person to see.
+func (r *run) keepEvidence(ctx context.Context, err error, attempt int32) {
+	var fe *source.FetchError
+	if !errors.As(err, &fe) || fe.Evidence == nil {
+		return
+	}
+	key := fmt.Sprintf("evidence/%s/%s-%d", r.start.Idwork, r.start.Id, attempt)
+	if perr := r.deps.Store.PutBlob(ctx, key, fe.Evidence.ContentType, fe.Evidence.Data); perr != nil {
+		r.log.Warn("storing the evidence of a failed step", "err", perr)
+		return
+	}
+	r.evidence = key
 }
 
 func (r *run) store(ctx context.Context, res source.Result, attempt int32) (*messages.TaskResult, error) {
