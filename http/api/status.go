@@ -12,15 +12,16 @@ import (
 	"github.com/signalscrape/signalscrape/messages"
 )
 
-// statusJSON is the body of GET /status/{idwork} and POST /cancel/{idwork}.
-type statusJSON struct {
+// StatusJSON is the body of GET /status/{idwork} and POST /cancel/{idwork},
+// and of the web UI's status events.
+type StatusJSON struct {
 	IDWork           string          `json:"idwork"`
 	Status           string          `json:"status"`
 	Total            int64           `json:"total"`
-	Counts           countsJSON      `json:"counts"`
+	Counts           CountsJSON      `json:"counts"`
 	Percent          float64         `json:"percent"`
 	FromCache        int64           `json:"from_cache"`
-	Errors           []taskErrorJSON `json:"errors"`
+	Errors           []TaskErrorJSON `json:"errors"`
 	ETASeconds       float64         `json:"eta_seconds"`
 	CreatedAt        string          `json:"created_at"`
 	UpdatedAt        string          `json:"updated_at"`
@@ -29,7 +30,8 @@ type statusJSON struct {
 	UpstreamRequests int64           `json:"upstream_requests"`
 }
 
-type countsJSON struct {
+// CountsJSON is a work's tasks by state.
+type CountsJSON struct {
 	Pending   int64 `json:"pending"`
 	Running   int64 `json:"running"`
 	Completed int64 `json:"completed"`
@@ -37,7 +39,8 @@ type countsJSON struct {
 	Cancelled int64 `json:"cancelled"`
 }
 
-type taskErrorJSON struct {
+// TaskErrorJSON is one failed id of a work.
+type TaskErrorJSON struct {
 	ID          string `json:"id"`
 	Label       string `json:"label"`
 	Error       string `json:"error"`
@@ -45,19 +48,20 @@ type taskErrorJSON struct {
 	EvidenceURL string `json:"evidence_url,omitempty"`
 }
 
-func statusBody(st *messages.WorkStatus) statusJSON {
+// StatusBody converts a work's status message to its JSON body.
+func StatusBody(st *messages.WorkStatus) StatusJSON {
 	c := st.GetCounts()
-	body := statusJSON{
+	body := StatusJSON{
 		IDWork: st.GetIdwork(),
 		Status: st.GetStatus(),
 		Total:  st.GetTotal(),
-		Counts: countsJSON{
+		Counts: CountsJSON{
 			Pending: c.GetPending(), Running: c.GetRunning(), Completed: c.GetCompleted(),
 			Failed: c.GetFailed(), Cancelled: c.GetCancelled(),
 		},
 		Percent:          finite(st.GetPercent()),
 		FromCache:        st.GetFromCache(),
-		Errors:           make([]taskErrorJSON, len(st.GetErrors())),
+		Errors:           make([]TaskErrorJSON, len(st.GetErrors())),
 		ETASeconds:       finite(st.GetEtaSeconds()),
 		CreatedAt:        timestamp(st.GetCreatedAtUnixMs()),
 		UpdatedAt:        timestamp(st.GetUpdatedAtUnixMs()),
@@ -68,7 +72,7 @@ func statusBody(st *messages.WorkStatus) statusJSON {
 		body.DownloadURL = "/download/" + st.GetIdwork()
 	}
 	for i, e := range st.GetErrors() {
-		body.Errors[i] = taskErrorJSON{
+		body.Errors[i] = TaskErrorJSON{
 			ID: e.GetId(), Label: e.GetLabel(), Error: e.GetError(), Attempts: e.GetAttempts(),
 		}
 		if e.GetEvidenceBlob() != "" {

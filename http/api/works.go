@@ -16,7 +16,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, statusBody(st))
+	writeJSON(w, http.StatusOK, StatusBody(st))
 }
 
 // cancel stops a work; cancelling a finished work is a conflict.
@@ -35,7 +35,7 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
 	case st.GetError() != "":
 		s.fail(w, r, errorf(http.StatusConflict, "%s", st.GetError()))
 	default:
-		writeJSON(w, http.StatusOK, statusBody(st))
+		writeJSON(w, http.StatusOK, StatusBody(st))
 	}
 }
 

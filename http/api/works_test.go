@@ -168,7 +168,7 @@ func TestCancel(t *testing.T) {
 	fb.cancelled[doneID] = &messages.WorkStatus{Found: true, Idwork: doneID, Status: persistence.StatusCompleted, Error: "work already finished (completed)"}
 	h := newHandler(fb, Config{})
 
-	got := decode[statusJSON](t, send(h, http.MethodPost, "/cancel/"+runningID, nil, ""), http.StatusOK)
+	got := decode[StatusJSON](t, send(h, http.MethodPost, "/cancel/"+runningID, nil, ""), http.StatusOK)
 	if got.Status != "cancelled" || got.Counts.Cancelled != 3 || got.IDWork != runningID {
 		t.Fatalf("cancel answer %+v", got)
 	}

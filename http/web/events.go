@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/signalscrape/signalscrape/http/api"
 	"github.com/signalscrape/signalscrape/messages"
 	"github.com/signalscrape/signalscrape/persistence"
 )
@@ -126,7 +127,7 @@ func openStream(w http.ResponseWriter) (*eventStream, error) {
 // status pushes st unless its JSON equals last; it returns the JSON now
 // shown.
 func (e *eventStream) status(st *messages.WorkStatus, last []byte) ([]byte, error) {
-	data, err := json.Marshal(statusBody(st))
+	data, err := json.Marshal(api.StatusBody(st))
 	if err != nil {
 		return last, fmt.Errorf("encoding status of work %s: %w", st.GetIdwork(), err)
 	}

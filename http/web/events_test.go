@@ -89,9 +89,9 @@ func openEvents(t *testing.T, ctx context.Context, url string) *http.Response {
 	return resp
 }
 
-func decodeStatus(t *testing.T, data string) statusJSON {
+func decodeStatus(t *testing.T, data string) api.StatusJSON {
 	t.Helper()
-	var st statusJSON
+	var st api.StatusJSON
 	if err := json.Unmarshal([]byte(data), &st); err != nil {
 		t.Fatalf("decoding status event %q: %v", data, err)
 	}
@@ -104,7 +104,7 @@ func TestEventsStreamUntilTheWorkFinishes(t *testing.T) {
 	ts, _ := streamServer(t, b, time.Hour)
 	resp := openEvents(t, t.Context(), ts.URL+"/works/"+work+"/events")
 
-	var statuses []statusJSON
+	var statuses []api.StatusJSON
 	var names []string
 	for ev := range readEvents(t.Context(), resp.Body) {
 		if ev.name == "" {
