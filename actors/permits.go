@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -180,7 +179,7 @@ func (p *Permits) renew() {
 }
 
 // errLeaseLost is the cause of a request abandoned because its lease was lost.
-var errLeaseLost = fmt.Errorf("permit lease lost: the token bucket was unreachable")
+var errLeaseLost = errors.New("permit lease lost: the token bucket was unreachable")
 
 // sleepCtx waits for d or until ctx ends.
 func sleepCtx(ctx context.Context, d time.Duration) {

@@ -130,10 +130,8 @@ func (r *run) fromCache(ctx context.Context) *messages.TaskResult {
 	}
 	switch {
 	case e.Outcome == persistence.OutcomeFound:
-		r.deps.Stats.CacheHits.Add(1)
 		return r.completed(e, true, 0)
 	case e.Outcome == persistence.OutcomeNotFound && time.Since(e.FetchedAt) < r.deps.NotFoundTTL:
-		r.deps.Stats.CacheHits.Add(1)
 		return r.failed(source.ErrNotFound.Error(), 0, true)
 	}
 	return nil
@@ -167,7 +165,6 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 		}
 	}()
 
-	r.deps.Stats.Fetches.Add(1)
 	r.log.Debug("fetch", "request_id", lease.ID, "not_before", lease.NotBefore.Format("15:04:05.000000"))
 	res, err := r.deps.Source.Fetch(fetchCtx, r.start.Id)
 	var throttled *source.ThrottledError
@@ -197,25 +194,20 @@ func (r *run) settle(ctx context.Context, res source.Result, err error, attempt 
 	var throttled *source.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		r.deps.Stats.FetchThrottled.Add(1)
 		r.log.Debug("site throttled", "until", throttled.Until)
 		return nil, &retryError{err: err}
 	case errors.Is(err, source.ErrUnavailable):
 		sleepCtx(ctx, unavailableWait)
 		return nil, &retryError{err: err}
 	case errors.Is(err, source.ErrNotFound):
-		r.deps.Stats.FetchNotFound.Add(1)
 		return r.notFound(ctx, res, attempt)
 	case err != nil:
-		r.deps.Stats.FetchFailed.Add(1)
 		return nil, err
 	}
 
 	if _, perr := profile.Parse(res.Body, r.start.Id); perr != nil {
-		r.deps.Stats.FetchInvalid.Add(1)
 		return nil, fmt.Errorf("invalid profile from %s: %w", res.URL, perr)
 	}
-	r.deps.Stats.FetchOK.Add(1)
 	return r.store(ctx, res, attempt)
 }
 
