@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 func TestChannels(t *testing.T) {
@@ -26,7 +28,7 @@ func TestChannels(t *testing.T) {
 }
 
 func TestParseEveryFixture(t *testing.T) {
-	dir := filepath.Join(fixtureDir(t), "profiles")
+	dir := fixtures.ProfilesDir(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +54,7 @@ func TestParseEveryFixture(t *testing.T) {
 }
 
 func TestParseStaleFixtures(t *testing.T) {
-	dir := filepath.Join(fixtureDir(t), "stale")
+	dir := fixtures.Path(t, "stale")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +179,7 @@ func TestParseEmptyDonorID(t *testing.T) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	body := readFixture(b, "profiles/DO1000.csv")
+	body := fixtures.Profile(b, "DO1000")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -12,6 +12,8 @@ import (
 	"github.com/signalscrape/signalscrape/http/client"
 	"github.com/signalscrape/signalscrape/persistence/pgtest"
 	"github.com/signalscrape/signalscrape/source/mocksignal"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 // testCluster is three nodes on one PostgreSQL database.
@@ -110,7 +112,7 @@ func TestCluster(t *testing.T) {
 	for _, name := range c.order {
 		waitMembers(t, c.nodes[name], 3)
 	}
-	input := filepath.Join(fixtures(t), "pcawg_ids_matched_DonorID.csv")
+	input := fixtures.Path(t, "pcawg_ids_matched_DonorID.csv")
 
 	up := upload(t, c.nodes["alpha"].client, input, client.UploadOptions{})
 	st := waitStatus(t, c.nodes["beta"].client, up.IDWork, 2*time.Minute, func(s *client.Status) bool {

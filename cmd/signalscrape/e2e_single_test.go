@@ -14,6 +14,8 @@ import (
 
 	"github.com/signalscrape/signalscrape/http/client"
 	"github.com/signalscrape/signalscrape/source/mocksignal"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 // TestSingleNode runs the whole job on one node with the embedded store, as
@@ -26,7 +28,7 @@ func TestSingleNode(t *testing.T) {
 	}
 	m := startMock(t, "--latency", "1ms")
 	n := launchNode(t, m, nodeSpec{name: "solo", dataDir: t.TempDir()})
-	input := filepath.Join(fixtures(t), "pcawg_ids_matched_DonorID.csv")
+	input := fixtures.Path(t, "pcawg_ids_matched_DonorID.csv")
 
 	up := upload(t, n.client, input, client.UploadOptions{})
 	if up.TasksEnqueued != 1740 || up.Rows != 1860 {
@@ -117,7 +119,7 @@ func expectedMatrix(t testing.TB, input string) string {
 		if _, seen := cols[label]; seen {
 			continue
 		}
-		body, err := os.ReadFile(filepath.Join(fixtures(t), "profiles", id+".csv"))
+		body, err := os.ReadFile(fixtures.Path(t, filepath.Join("profiles", id+".csv")))
 		if err != nil {
 			continue
 		}

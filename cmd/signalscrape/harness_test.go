@@ -17,6 +17,8 @@ import (
 
 	"github.com/signalscrape/signalscrape/http/client"
 	"github.com/signalscrape/signalscrape/persistence/pgtest"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 // binary is the signalscrape command built once for the process tests.
@@ -36,23 +38,6 @@ func TestMain(m *testing.M) {
 	}
 	defer os.RemoveAll(dir)
 	pgtest.Main(m)
-}
-
-// fixtures returns the shared SIGNAL fixtures directory beside the repository.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "shared", "fixtures", "signal")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-	}
-	t.Fatal("no shared/fixtures/signal beside the repository")
-	return ""
 }
 
 // freeAddr returns a loopback address with a port nobody listens on now.
@@ -173,7 +158,7 @@ func startMock(t testing.TB, extra ...string) *mock {
 	t.Helper()
 	addr := freeAddr(t)
 	logPath := filepath.Join(t.TempDir(), "requests.jsonl")
-	args := append([]string{"mock-signal", "--addr", addr, "--profiles", filepath.Join(fixtures(t), "profiles"), "--log", logPath}, extra...)
+	args := append([]string{"mock-signal", "--addr", addr, "--profiles", fixtures.ProfilesDir(t), "--log", logPath}, extra...)
 	p := startProc(t, "mock-signal", args...)
 	waitHTTP(t, "http://"+addr+"/", 10*time.Second)
 	return &mock{proc: p, addr: addr, log: logPath}

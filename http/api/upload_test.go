@@ -10,33 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-)
 
-// fixtureDir finds ../shared/fixtures/signal beside the repository.
-func fixtureDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "signal")
-		if info, err := os.Stat(candidate); err == nil && info.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/fixtures/signal not found above the test directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/signalscrape/signalscrape/profile/fixtures"
+)
 
 // part is one form field; a non-empty filename makes it a file.
 type part struct {
@@ -113,7 +94,7 @@ func wantError(t *testing.T, rec *httptest.ResponseRecorder, status int, want st
 }
 
 func TestUploadRealFixture(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(fixtureDir(t), "pcawg_ids_matched_DonorID.csv"))
+	data, err := os.ReadFile(fixtures.Path(t, "pcawg_ids_matched_DonorID.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,35 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// fixtureDir finds ../shared/fixtures/signal beside the repository by
-// walking up from the test's directory.
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "signal")
-		if info, err := os.Stat(candidate); err == nil && info.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/fixtures/signal not found above the test directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/signalscrape/signalscrape/profile/fixtures"
+)
 
 func parseFixture(t *testing.T, name string, opts Options) *Result {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir(t), name))
+	f, err := os.Open(fixtures.Path(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

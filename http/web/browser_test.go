@@ -20,6 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/signalscrape/signalscrape/http/api"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 // chromiumPath is where Debian installs Chromium.
@@ -37,7 +39,7 @@ const pollTimeout = 15 * time.Second
 // Screenshots go to $SIGNALSCRAPE_ARTIFACTS, or a temporary directory.
 func TestBrowser(t *testing.T) {
 	needChromium(t)
-	fixture := fixturePath(t, "small_4_ids.csv")
+	fixture := fixtures.Path(t, "small_4_ids.csv")
 	artifacts := artifactsDir(t)
 
 	b := newFakeBackend(400 * time.Millisecond)
@@ -77,27 +79,6 @@ func needChromium(t *testing.T) {
 	}
 	t.Fatalf("the browser test needs Chromium at %s (Debian package chromium); "+
 		"set SIGNALSCRAPE_SKIP_BROWSER=1 to skip it", chromiumPath)
-}
-
-// fixturePath finds a file of shared/fixtures/signal by walking up from the
-// working directory.
-func fixturePath(t *testing.T, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "signal")
-		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-			return filepath.Join(candidate, name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no shared/fixtures/signal directory above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func artifactsDir(t *testing.T) string {

@@ -14,6 +14,8 @@ import (
 	"github.com/signalscrape/signalscrape/profile"
 	"github.com/signalscrape/signalscrape/source"
 	"github.com/signalscrape/signalscrape/source/mocksignal"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 // TestFetchFixtureDonors fetches 50 donors, two at a time, from a site
@@ -24,7 +26,7 @@ func TestFetchFixtureDonors(t *testing.T) {
 	requireChromium(t)
 	st := startSite(t, mocksignal.Config{PreviewDelay: 300 * time.Millisecond})
 	s := newSource(t, Config{BaseURL: st.url, RestartAfter: 10, MaxTabs: 2})
-	ids := fixtureIDs(t, 50)
+	ids := fixtures.IDs(t, 50)
 
 	jobs := make(chan string)
 	var wg sync.WaitGroup
@@ -54,7 +56,7 @@ func checkFetch(t *testing.T, s *Source, id string) {
 		t.Errorf("fetching %s: %v", id, err)
 		return
 	}
-	if !bytes.Equal(res.Body, readFixture(t, id)) {
+	if !bytes.Equal(res.Body, fixtures.Profile(t, id)) {
 		t.Errorf("%s: body differs from the fixture: %.80q", id, res.Body)
 	}
 	if _, err := profile.Parse(res.Body, id); err != nil {
@@ -186,7 +188,7 @@ func TestRestartPastMemory(t *testing.T) {
 	requireChromium(t)
 	st := startSite(t, mocksignal.Config{})
 	s := newSource(t, Config{BaseURL: st.url, MaxMemoryMB: 1})
-	ids := fixtureIDs(t, 2)
+	ids := fixtures.IDs(t, 2)
 	for _, id := range ids {
 		checkFetch(t, s, id)
 	}

@@ -9,13 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signalscrape/signalscrape/source"
 	"github.com/signalscrape/signalscrape/source/mocksignal"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 // skipEnv names the variable that lets the browser tests skip where no
@@ -32,58 +33,6 @@ func requireChromium(t *testing.T) {
 	if _, err := findChromium(""); err != nil {
 		t.Fatalf("the browser tests need Chromium (%v); set %s=1 to skip them", err, skipEnv)
 	}
-}
-
-// fixtureDir finds shared/fixtures/signal beside the repository by walking up
-// from the working directory.
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getting working directory: %v", err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "signal")
-		if info, err := os.Stat(candidate); err == nil && info.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no shared/fixtures/signal above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func profilesDir(t testing.TB) string { return filepath.Join(fixtureDir(t), "profiles") }
-
-// fixtureIDs returns the first n donor ids of the fixtures, sorted.
-func fixtureIDs(t testing.TB, n int) []string {
-	t.Helper()
-	entries, err := os.ReadDir(profilesDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range entries {
-		if id, ok := strings.CutSuffix(e.Name(), ".csv"); ok {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	if len(ids) < n {
-		t.Fatalf("%d fixtures, want at least %d", len(ids), n)
-	}
-	return ids[:n]
-}
-
-func readFixture(t testing.TB, id string) []byte {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join(profilesDir(t), id+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
 }
 
 // testLogger writes to the test's log at debug level when -v is given.
@@ -111,7 +60,7 @@ type site struct {
 // until the end of the test.
 func startSite(t *testing.T, cfg mocksignal.Config) site {
 	t.Helper()
-	cfg.ProfilesDir = profilesDir(t)
+	cfg.ProfilesDir = fixtures.ProfilesDir(t)
 	cfg.LogPath = filepath.Join(t.TempDir(), "requests.jsonl")
 	srv, err := mocksignal.New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {

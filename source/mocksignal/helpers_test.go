@@ -9,32 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
-
-// fixtureDir finds shared/fixtures/signal beside the repository by walking up
-// from the working directory.
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getting working directory: %v", err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "signal")
-		if info, err := os.Stat(candidate); err == nil && info.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no shared/fixtures/signal above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func profilesDir(t testing.TB) string {
-	return filepath.Join(fixtureDir(t), "profiles")
-}
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
@@ -43,7 +20,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func newServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	if cfg.ProfilesDir == "" {
-		cfg.ProfilesDir = profilesDir(t)
+		cfg.ProfilesDir = fixtures.ProfilesDir(t)
 	}
 	s, err := New(cfg, discardLogger())
 	if err != nil {

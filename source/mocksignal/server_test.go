@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/signalscrape/signalscrape/profile"
+
+	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
 func TestServesFixturesByteIdentically(t *testing.T) {
 	s := newServer(t, Config{})
-	dir := profilesDir(t)
+	dir := fixtures.ProfilesDir(t)
 	for _, id := range []string{"DO1000", "DO1005", "DO1007"} {
 		got := get(t, s.Handler(), "/sample/"+id+".csv")
 		if got.status != http.StatusOK {
@@ -140,7 +142,7 @@ func TestThrottleEvery(t *testing.T) {
 
 func TestStaleAnswersCarryAnotherDonor(t *testing.T) {
 	s := newServer(t, Config{StaleRate: 1})
-	dir := profilesDir(t)
+	dir := fixtures.ProfilesDir(t)
 	for _, id := range []string{"DO1000", "DO1005", "DO1007"} {
 		got := get(t, s.Handler(), "/sample/"+id+".csv")
 		if got.status != http.StatusOK {
@@ -230,7 +232,7 @@ func faultSequence(t *testing.T, s *Server, n int) string {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	dir := profilesDir(t)
+	dir := fixtures.ProfilesDir(t)
 	bad := map[string]Config{
 		"no dir":         {},
 		"missing dir":    {ProfilesDir: filepath.Join(t.TempDir(), "none")},
@@ -308,7 +310,7 @@ func (w discardWriter) WriteHeader(int)             {}
 
 func TestStartServesOnLoopbackAndStops(t *testing.T) {
 	before := runtime.NumGoroutine()
-	s, err := New(Config{Addr: "127.0.0.1:0", ProfilesDir: profilesDir(t)}, discardLogger())
+	s, err := New(Config{Addr: "127.0.0.1:0", ProfilesDir: fixtures.ProfilesDir(t)}, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +327,7 @@ func TestStartServesOnLoopbackAndStops(t *testing.T) {
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || string(body) != readProfile(t, profilesDir(t), "DO1000") {
+	if err != nil || resp.StatusCode != http.StatusOK || string(body) != readProfile(t, fixtures.ProfilesDir(t), "DO1000") {
 		t.Fatalf("status %d, err %v", resp.StatusCode, err)
 	}
 	if err := s.Stop(context.Background()); err != nil {
