@@ -5,12 +5,13 @@ FIXTURES ?= ../shared/fixtures/signal
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOACTOR_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/asynkron/protoactor-go)
 
-# Packages that start no actor system in the test process: the race detector
-# runs on them. protoactor-go has data races of its own (member and block
-# lists, endpoint shutdown, a global gRPC logger) that -race reports on any
-# test that starts a cluster, so actors/ and cluster/ are tested without it.
-RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /actors -e /cluster)
-NORACE_PKGS = ./actors/... ./cluster/...
+# Packages that start no protoactor cluster in the test process: the race
+# detector runs on them (actors/ runs its grains as plain local actors).
+# protoactor-go has data races of its own (member and block lists, endpoint
+# shutdown, a global gRPC logger) that -race reports on any test that starts
+# a cluster, so cluster/ is tested without it.
+RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /cluster)
+NORACE_PKGS = ./cluster/...
 
 .PHONY: help build run demo test test-unit test-process fuzz bench proto proto-check lint chromium
 

@@ -22,18 +22,24 @@ import (
 // unavailable on its member again; such waits use no attempt.
 const unavailableWait = 30 * time.Second
 
-// taskDone carries a finished task's result from its goroutine to its actor.
+// taskDone says a task's goroutine returned, with its result, or nil when
+// it was cancelled first.
 type taskDone struct{ result *messages.TaskResult }
 
 // task is the actor for one donor of one work. Its goroutine checks the
 // cache, then asks for permits and fetches until the donor is settled; the
 // actor reports the result to the work. Stopping the actor cancels the
-// goroutine, which returns its permit; it stops itself when its work goes
-// away, so that an orphan never fetches beside the work's next activation.
+// goroutine at once, which returns its permit. When the work goes away the
+// task is orphaned instead: it starts no new request, so that it never
+// fetches beside the work's next activation, but a request already sent
+// finishes and its answer is cached, so that nobody asks the site again.
 type task struct {
 	deps   *Deps
 	start  *messages.StartTask
 	cancel context.CancelFunc
+	orphan context.CancelFunc
+	// orphaned is set once the work is gone; the result is then not sent.
+	orphaned bool
 }
 
 func newTaskProps(deps *Deps, start *messages.StartTask) *actor.Props {
@@ -51,9 +57,12 @@ func (t *task) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		// The work that started this task is gone (stopped, or its member
 		// died): its next activation starts the donor again.
-		ctx.Stop(ctx.Self())
+		t.orphaned = true
+		t.orphan()
 	case *taskDone:
-		ctx.Send(t.start.Work, msg.result)
+		if msg.result != nil && !t.orphaned {
+			ctx.Send(t.start.Work, msg.result)
+		}
 		ctx.Stop(ctx.Self())
 	case *actor.Stopping, *actor.Restarting:
 		if t.cancel != nil {
@@ -63,23 +72,24 @@ func (t *task) Receive(ctx actor.Context) {
 }
 
 func (t *task) launch(ctx actor.Context) {
-	runCtx, cancel := context.WithCancel(context.Background())
-	t.cancel = cancel
+	hard, cancel := context.WithCancel(context.Background())
+	soft, orphan := context.WithCancel(hard)
+	t.cancel, t.orphan = cancel, orphan
 
 	self, system := ctx.Self(), ctx.ActorSystem()
-	r := &run{deps: t.deps, start: t.start, log: t.deps.Logger.With("work_id", t.start.Idwork, "donor_id", t.start.Id)}
+	r := &run{deps: t.deps, start: t.start, hard: hard, log: t.deps.Logger.With("work_id", t.start.Idwork, "donor_id", t.start.Id)}
 	go func() {
-		res := r.do(runCtx)
-		if res != nil {
-			system.Root.Send(self, &taskDone{result: res})
-		}
+		system.Root.Send(self, &taskDone{result: r.do(soft)})
 	}()
 }
 
 // run settles one donor. It is plain sequential code: cache, then attempts.
 type run struct {
-	deps     *Deps
-	start    *messages.StartTask
+	deps  *Deps
+	start *messages.StartTask
+	// hard is cancelled only when the task is stopped; a request already
+	// sent to the site, and the caching of its answer, run under it.
+	hard     context.Context
 	log      *slog.Logger
 	attempts []*messages.TaskAttemptFailed
 	// evidence is the key of the last stored screenshot or page of a failed
@@ -87,7 +97,8 @@ type run struct {
 	evidence string
 }
 
-// do returns the task's result, or nil when ctx was cancelled first.
+// do returns the task's result, or nil when ctx was cancelled first. ctx
+// governs waits and new requests; see hard for a request in flight.
 func (r *run) do(ctx context.Context) *messages.TaskResult {
 	if res := r.fromCache(ctx); res != nil {
 		return res
@@ -155,7 +166,7 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 		return nil, &retryError{err: fmt.Errorf("missed the permit's start by %s", late)}
 	}
 
-	fetchCtx, cancel := context.WithTimeout(ctx, r.deps.FetchTimeout)
+	fetchCtx, cancel := context.WithTimeout(r.hard, r.deps.FetchTimeout)
 	defer cancel()
 	go func() {
 		select {
@@ -190,7 +201,7 @@ func isLost(l *Lease) bool {
 
 // settle turns one fetch outcome into a result or an error to retry on.
 func (r *run) settle(ctx context.Context, res source.Result, err error, attempt int32) (*messages.TaskResult, error) {
-	r.keepEvidence(ctx, err, attempt)
+	r.keepEvidence(r.hard, err, attempt)
 	var throttled *source.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -200,7 +211,7 @@ func (r *run) settle(ctx context.Context, res source.Result, err error, attempt 
 		sleepCtx(ctx, unavailableWait)
 		return nil, &retryError{err: err}
 	case errors.Is(err, source.ErrNotFound):
-		return r.notFound(ctx, res, attempt)
+		return r.notFound(r.hard, res, attempt)
 	case err != nil:
 		return nil, err
 	}
@@ -208,7 +219,7 @@ func (r *run) settle(ctx context.Context, res source.Result, err error, attempt 
 	if _, perr := profile.Parse(res.Body, r.start.Id); perr != nil {
 		return nil, fmt.Errorf("invalid profile from %s: %w", res.URL, perr)
 	}
-	return r.store(ctx, res, attempt)
+	return r.store(r.hard, res, attempt)
 }
 
 // keepEvidence stores what a failed step left for a person to see.

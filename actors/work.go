@@ -313,8 +313,9 @@ func (w *work) armFlush(ctx actor.Context) {
 }
 
 // flush writes the queued events. A conflict means another activation took
-// the work over: this one stops its tasks and itself. Other errors are
-// retried; the events stay queued.
+// the work over: this one stops, which orphans its tasks (they finish a
+// request already sent, then stop). Other errors are retried; the events
+// stay queued.
 func (w *work) flush(ctx actor.Context) bool {
 	if len(w.pending) == 0 {
 		return true
@@ -331,7 +332,6 @@ func (w *work) flush(ctx actor.Context) bool {
 		return true
 	case errors.Is(err, persistence.ErrConflict):
 		w.log.Warn("work taken over by another activation; stopping", "epoch", w.epoch)
-		w.stopTasks(ctx, w.epoch)
 		ctx.Stop(ctx.Self())
 	default:
 		w.log.Warn("writing the work's events; will retry", "err", err)
@@ -442,17 +442,17 @@ func (w *work) cancel(ctx actor.Context) *messages.WorkStatus {
 		st.Error = "could not record the cancel; try again"
 		return st
 	}
-	w.stopTasks(ctx, 0)
+	w.stopTasks(ctx)
 	w.dispatched = map[string]dispatch{}
 	w.log.Info("work cancelled")
 	return w.snapshot()
 }
 
-// stopTasks tells every member to stop this work's tasks of one epoch (or all).
-func (w *work) stopTasks(ctx actor.Context, epoch int64) {
+// stopTasks tells every member to stop every task of this work at once.
+func (w *work) stopTasks(ctx actor.Context) {
 	w.refreshMembers()
 	for _, addr := range w.members {
-		ctx.Send(actor.NewPID(addr, TaskHostName), &messages.StopWorkTasks{Idwork: w.id, Epoch: epoch})
+		ctx.Send(actor.NewPID(addr, TaskHostName), &messages.StopWorkTasks{Idwork: w.id})
 	}
 }
 

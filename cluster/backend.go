@@ -35,7 +35,7 @@ func (n *Node) SubmitWork(ctx context.Context, created *messages.WorkCreated, or
 		return fmt.Errorf("storing the work: %w", err)
 	}
 
-	if _, err := actors.Request(n.cluster, created.Idwork, actors.WorkKind, &messages.WakeWork{}, requestTimeout); err != nil {
+	if _, err := actors.Request(n.current().cluster, created.Idwork, actors.WorkKind, &messages.WakeWork{}, requestTimeout); err != nil {
 		n.log.Warn("starting a work; the recovery sweep will", "work_id", created.Idwork, "err", err)
 		n.requestSweep()
 	}
@@ -53,7 +53,7 @@ func (n *Node) Cancel(_ context.Context, workID string) (*messages.WorkStatus, e
 }
 
 func (n *Node) askWork(workID string, msg any) (*messages.WorkStatus, error) {
-	res, err := actors.Request(n.cluster, workID, actors.WorkKind, msg, requestTimeout)
+	res, err := actors.Request(n.current().cluster, workID, actors.WorkKind, msg, requestTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("asking work %s: %w", workID, err)
 	}
@@ -68,7 +68,7 @@ func (n *Node) askWork(workID string, msg any) (*messages.WorkStatus, error) {
 func (n *Node) Limits(ctx context.Context) (persistence.Limits, error) {
 	l, err := n.cfg.Store.Limits(ctx)
 	if errors.Is(err, persistence.ErrNotFound) {
-		return n.deps.DefaultLimits, nil
+		return n.current().deps.DefaultLimits, nil
 	}
 	return l, err
 }
@@ -80,7 +80,7 @@ func (n *Node) SetLimits(ctx context.Context, l persistence.Limits) (persistence
 		return persistence.Limits{}, fmt.Errorf("storing the limits: %w", err)
 	}
 	msg := &messages.SetBucketLimits{Limits: actors.LimitsMessage(l)}
-	if _, err := actors.Request(n.cluster, actors.BucketIdentity, actors.BucketKind, msg, 3*time.Second); err != nil {
+	if _, err := actors.Request(n.current().cluster, actors.BucketIdentity, actors.BucketKind, msg, 3*time.Second); err != nil {
 		n.log.Warn("telling the token bucket of new limits; it rereads them shortly", "err", err)
 	}
 	n.log.Info("limits set", "min_interval", l.MinInterval, "max_interval", l.MaxInterval, "max_concurrency", l.MaxConcurrency)
@@ -89,7 +89,7 @@ func (n *Node) SetLimits(ctx context.Context, l persistence.Limits) (persistence
 
 // Cluster describes the members and the token bucket.
 func (n *Node) Cluster(context.Context) (api.ClusterInfo, error) {
-	views := n.members.Members()
+	views := n.current().members.Members()
 	sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
 	info := api.ClusterInfo{Members: make([]api.Member, 0, len(views))}
 	for _, v := range views {
@@ -99,7 +99,7 @@ func (n *Node) Cluster(context.Context) (api.ClusterInfo, error) {
 	}
 	n.addTaskCounts(info.Members)
 
-	res, err := actors.Request(n.cluster, actors.BucketIdentity, actors.BucketKind, &messages.GetBucket{}, 3*time.Second)
+	res, err := actors.Request(n.current().cluster, actors.BucketIdentity, actors.BucketKind, &messages.GetBucket{}, 3*time.Second)
 	if err != nil {
 		return info, fmt.Errorf("asking the token bucket: %w", err)
 	}
@@ -116,7 +116,7 @@ func (n *Node) addTaskCounts(members []api.Member) {
 			continue
 		}
 		host := actor.NewPID(members[i].ActorAddr, actors.TaskHostName)
-		res, err := n.system.Root.RequestFuture(host, &messages.GetHostStats{}, time.Second).Result()
+		res, err := n.current().system.Root.RequestFuture(host, &messages.GetHostStats{}, time.Second).Result()
 		if st, ok := res.(*messages.HostStats); ok && err == nil {
 			members[i].Tasks = st.TasksRun
 		}
@@ -125,7 +125,7 @@ func (n *Node) addTaskCounts(members []api.Member) {
 
 // Ready reports whether the node can take work.
 func (n *Node) Ready(context.Context) error {
-	if n.cluster.MemberList.Length() == 0 {
+	if n.current().cluster.MemberList.Length() == 0 {
 		return fmt.Errorf("%w: not yet a cluster member", errNotReady)
 	}
 	if a, ok := n.cfg.Source.(interface{ Available() error }); ok {

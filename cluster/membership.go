@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/remote"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -55,11 +57,17 @@ type membership struct {
 
 	ml      *memberlist.Memberlist
 	members *pcluster.MemberList
+	blocked *remote.BlockList
+	// selfID is this process's actor system id.
+	selfID  string
 	changed chan struct{}
 	// published is the sorted member ids of the last publication.
 	published string
 	stop      chan struct{}
 	done      chan struct{}
+
+	// blockedReported makes onBlocked run once per process id.
+	blockedReported atomic.Bool
 
 	mu   sync.Mutex
 	seen map[string]MemberView // guarded by mu
@@ -74,6 +82,10 @@ type membershipConfig struct {
 	// members changed, with the names of those that went away since the last
 	// call (possibly none).
 	onChange func(gone []string)
+	// onBlocked is called, on a goroutine of its own, when another member
+	// says it blocked this process's actor system id although memberlist
+	// sees this process alive.
+	onBlocked func(id string)
 }
 
 func newMembership(cfg membershipConfig, log *slog.Logger) *membership {
@@ -107,6 +119,8 @@ func (m *membership) StartMember(c *pcluster.Cluster) error {
 	}
 
 	m.members = c.MemberList
+	m.blocked = c.Remote.BlockList()
+	m.selfID = c.ActorSystem.ID
 	if err := m.startGossip(); err != nil {
 		return err
 	}
@@ -232,6 +246,9 @@ func (m *membership) publish() {
 			continue
 		}
 		list = append(list, &pcluster.Member{Id: meta.ID, Host: host, Port: int32(port), Kinds: meta.Kinds})
+		if meta.ID != m.selfID && m.blocked.IsBlocked(meta.ID) {
+			m.tellBlocked(n, meta.ID)
+		}
 	}
 	m.members.UpdateClusterTopology(list)
 
@@ -338,8 +355,34 @@ func (m *membership) NotifyUpdate(n *memberlist.Node) { m.note(n, "alive") }
 // NodeMeta implements memberlist.Delegate.
 func (m *membership) NodeMeta(int) []byte { return m.meta }
 
-// NotifyMsg implements memberlist.Delegate; no user messages are used.
-func (m *membership) NotifyMsg([]byte) {}
+// blockedPrefix starts the gossip message that tells a member its actor
+// system id is blocked; the id follows.
+const blockedPrefix = "signalscrape/blocked "
+
+// tellBlocked tells an alive member that this one blocked its actor system
+// id, so that it rejoins under a new one. n is copied before the send
+// leaves the caller, since memberlist owns it.
+func (m *membership) tellBlocked(n *memberlist.Node, id string) {
+	to := *n
+	ml := m.ml
+	go func() {
+		if err := ml.SendReliable(&to, []byte(blockedPrefix+id)); err != nil {
+			m.log.Debug("telling a member it is blocked", "member", to.Name, "err", err)
+		}
+	}()
+}
+
+// NotifyMsg implements memberlist.Delegate: the only message is the one
+// tellBlocked sends.
+func (m *membership) NotifyMsg(msg []byte) {
+	id, ok := strings.CutPrefix(string(msg), blockedPrefix)
+	if !ok || id != m.selfID || m.cfg.onBlocked == nil {
+		return
+	}
+	if m.blockedReported.CompareAndSwap(false, true) {
+		go m.cfg.onBlocked(id)
+	}
+}
 
 // GetBroadcasts implements memberlist.Delegate; nothing is broadcast.
 func (m *membership) GetBroadcasts(int, int) [][]byte { return nil }

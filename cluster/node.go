@@ -13,11 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	pcluster "github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
-	"github.com/asynkron/protoactor-go/remote"
-
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/messages"
 	"github.com/signalscrape/signalscrape/persistence"
@@ -45,12 +40,14 @@ type Config struct {
 
 // Node is one running member. Its methods are safe for concurrent use.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	system  *actor.ActorSystem
-	cluster *pcluster.Cluster
-	members *membership
-	deps    *actors.Deps
+	cfg   Config
+	log   *slog.Logger
+	stats *actors.Stats
+
+	// mu guards cur, which a rejoin replaces; restarting serialises rejoins.
+	mu         sync.RWMutex
+	cur        *incarnation
+	restarting sync.Mutex
 
 	sweep chan struct{}
 	stop  chan struct{}
@@ -59,44 +56,16 @@ type Node struct {
 
 // Start brings a node up and returns once it is a member of its cluster.
 func Start(cfg Config) (*Node, error) {
-	host, port, err := splitAddr(cfg.ActorAddr)
-	if err != nil {
-		return nil, fmt.Errorf("actor address: %w", err)
-	}
-	if err := checkFree(cfg.ActorAddr); err != nil {
-		return nil, err
-	}
-
 	n := &Node{cfg: cfg, log: cfg.Logger, sweep: make(chan struct{}, 1), stop: make(chan struct{})}
-	n.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(levelFilter{Handler: cfg.Logger.Handler(), min: cfg.FrameworkLevel}).With("component", "protoactor")
-	}))
-	n.deps = n.newDeps()
-	n.members = newMembership(membershipConfig{
-		name:       cfg.NodeName,
-		gossipAddr: cfg.GossipAddr,
-		httpAddr:   cfg.HTTPAddr,
-		join:       cfg.Join,
-		onChange:   n.membershipChanged,
-	}, cfg.Logger)
-
-	kinds := []*pcluster.Kind{
-		pcluster.NewKind(actors.WorkKind, actors.NewWorkProps(n.deps)),
-		pcluster.NewKind(actors.BucketKind, actors.NewBucketProps(n.deps)),
+	n.stats = cfg.Actors.Stats
+	if n.stats == nil {
+		n.stats = &actors.Stats{}
 	}
-	remoteCfg := remote.Configure(host, port)
-	clusterCfg := pcluster.Configure("signalscrape", n.members, disthash.New(), remoteCfg, pcluster.WithKinds(kinds...))
-	n.cluster = pcluster.New(n.system, clusterCfg)
-	n.deps.Cluster = n.cluster
-	n.deps.Permits = actors.NewPermits(n.cluster, GossipName(cfg.NodeName, n.system.ID), n.deps.LeaseTTL, cfg.Logger)
-
-	if _, err := n.system.Root.SpawnNamed(actors.NewTaskHostProps(n.deps), actors.TaskHostName); err != nil {
-		return nil, fmt.Errorf("starting the task host: %w", err)
-	}
-	if err := n.startMember(); err != nil {
+	inc, err := n.startIncarnation()
+	if err != nil {
 		return nil, err
 	}
-	n.deps.Permits.Start()
+	n.cur = inc
 
 	n.wg.Add(1)
 	go n.sweepLoop()
@@ -105,34 +74,59 @@ func Start(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-func (n *Node) newDeps() *actors.Deps {
-	d := n.cfg.Actors
-	d.Store = n.cfg.Store
-	d.Source = n.cfg.Source
-	d.Logger = n.cfg.Logger
-	d.Member = n.cfg.NodeName
-	d.WithDefaults()
-	return &d
-}
-
-// startMember runs protoactor's StartMember, which panics on failure.
-func (n *Node) startMember() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("joining the actor cluster: %v", r)
-		}
-	}()
-	n.cluster.StartMember()
-	return nil
+// current returns the running incarnation.
+func (n *Node) current() *incarnation {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.cur
 }
 
 // Stop leaves the cluster and stops the node's actors and goroutines.
 func (n *Node) Stop() {
 	close(n.stop)
+	n.restarting.Lock()
+	defer n.restarting.Unlock()
 	n.wg.Wait()
-	n.deps.Permits.Stop()
-	n.cluster.Shutdown(true)
+	n.current().stop()
 	n.log.Info("node stopped", "member", n.cfg.NodeName)
+}
+
+// blockedWhileAlive runs when another member reports that it blocked this
+// member's actor system although memberlist sees it alive, as happens after
+// a pause longer than failure detection. protoactor never lifts such a
+// block, so the node leaves and comes back under a new actor system id.
+func (n *Node) blockedWhileAlive(id string) {
+	n.restarting.Lock()
+	defer n.restarting.Unlock()
+	old := n.current()
+	if old.system.ID != id || n.stopping() {
+		return
+	}
+	n.log.Warn("the cluster blocked this member while it is alive; rejoining under a new actor system id", "member", n.cfg.NodeName, "old_id", id)
+	old.stop()
+
+	for !n.stopping() {
+		inc, err := n.startIncarnation()
+		if err == nil {
+			n.mu.Lock()
+			n.cur = inc
+			n.mu.Unlock()
+			n.log.Info("rejoined the cluster", "member", n.cfg.NodeName, "id", inc.system.ID)
+			n.requestSweep()
+			return
+		}
+		n.log.Warn("starting a new actor system; trying again", "err", err)
+		time.Sleep(restartDelay)
+	}
+}
+
+func (n *Node) stopping() bool {
+	select {
+	case <-n.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // membershipChanged runs after every change of the member list: it tells
@@ -141,7 +135,7 @@ func (n *Node) Stop() {
 func (n *Node) membershipChanged(gone []string) {
 	for _, name := range gone {
 		go func() {
-			_, err := actors.Request(n.cluster, actors.BucketIdentity, actors.BucketKind, &messages.MemberGone{Member: name}, 2*time.Second)
+			_, err := actors.Request(n.current().cluster, actors.BucketIdentity, actors.BucketKind, &messages.MemberGone{Member: name}, 2*time.Second)
 			if err != nil {
 				n.log.Debug("telling the bucket of a gone member", "member", name, "err", err)
 			}
@@ -186,7 +180,7 @@ func (n *Node) sweepOnce() {
 		return
 	}
 	for _, id := range ids {
-		if _, err := actors.Request(n.cluster, id, actors.WorkKind, &messages.WakeWork{}, 5*time.Second); err != nil {
+		if _, err := actors.Request(n.current().cluster, id, actors.WorkKind, &messages.WakeWork{}, 5*time.Second); err != nil {
 			n.log.Warn("waking a work; the next sweep tries again", "work_id", id, "err", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,6 +149,7 @@ func TestCluster(t *testing.T) {
 
 	t.Run("limits", func(t *testing.T) { checkClusterLimits(t, c) })
 	t.Run("cancel", func(t *testing.T) { checkClusterCancel(t, c, m) })
+	t.Run("paused", func(t *testing.T) { checkPausedMemberRejoins(t, c) })
 	t.Run("restart", func(t *testing.T) { checkLimitsSurviveRestart(t, c) })
 }
 
@@ -259,6 +261,103 @@ func checkClusterCancel(t *testing.T, c *testCluster, m *mock) {
 	if info.TokenBucket.InFlight != 0 {
 		t.Errorf("%d permits still in flight after the cancel, want 0", info.TokenBucket.InFlight)
 	}
+}
+
+// checkPausedMemberRejoins stops a member's process (SIGSTOP) until the
+// others declare it dead, lets it run again, and checks that it takes tasks
+// again: protoactor blocks a member it dropped for good, so the member must
+// notice and rejoin under a new actor system id.
+func checkPausedMemberRejoins(t *testing.T, c *testCluster) {
+	info := waitMembers(t, c.any(t), 3)
+	paused := c.any(t, info.TokenBucket.Member)
+	other := c.any(t, paused.name)
+	before := tasksRun(t, other, paused.name)
+
+	if err := paused.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitMemberStatus(t, other, paused.name, "dead")
+	// Let protoactor act on the dead member before it comes back.
+	time.Sleep(2 * time.Second)
+	if err := paused.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitMemberStatus(t, other, paused.name, "alive")
+
+	// Unknown donors fail at once, so each is one quick task.
+	var b strings.Builder
+	b.WriteString("donor\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "DOPAUSED%03d\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "paused.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Give the paused member time to learn it is blocked and rejoin.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		up := upload(t, other.client, path, client.UploadOptions{})
+		waitStatus(t, other.client, up.IDWork, time.Minute, finished)
+		after := tasksRun(t, other, paused.name)
+		if after > before {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s ran no task after it was paused and resumed (%d before, %d after)", paused.name, before, after)
+		}
+		// The same donors are cached now: change them.
+		path = renameDonors(t, path)
+	}
+}
+
+// tasksRun returns how many tasks member has run, as n reports it.
+func tasksRun(t *testing.T, n *node, member string) int64 {
+	t.Helper()
+	info, err := n.client.Cluster(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range info.Members {
+		if m.Name == member {
+			return m.TasksRun
+		}
+	}
+	t.Fatalf("%s does not list %s", n.name, member)
+	return 0
+}
+
+// waitMemberStatus waits until n reports member with the given status.
+func waitMemberStatus(t *testing.T, n *node, member, status string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		info, err := n.client.Cluster(context.Background())
+		if err == nil {
+			for _, m := range info.Members {
+				if m.Name == member && m.Status == status {
+					return
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s never saw %s %s", n.name, member, status)
+}
+
+// renameDonors writes a copy of the upload at path with every donor id
+// given a new suffix, and returns the copy's path.
+func renameDonors(t *testing.T, path string) string {
+	t.Helper()
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := filepath.Join(t.TempDir(), "renamed.csv")
+	if err := os.WriteFile(next, []byte(strings.ReplaceAll(string(body), "DOPAUSED", "DOPAUSEDX")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return next
 }
 
 // checkLimitsSurviveRestart kills every member, starts one again and reads
