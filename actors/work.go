@@ -440,6 +440,7 @@ func (w *work) cancel(ctx actor.Context) *messages.WorkStatus {
 	if !w.flush(ctx) {
 		st := w.snapshot()
 		st.Error = "could not record the cancel; try again"
+		st.Retry = true
 		return st
 	}
 	w.stopTasks(ctx)

@@ -1120,8 +1120,11 @@ type WorkStatus struct {
 	Error            string `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
 	UpstreamRequests int64  `protobuf:"varint,14,opt,name=upstream_requests,json=upstreamRequests,proto3" json:"upstream_requests,omitempty"`
 	Member           string `protobuf:"bytes,15,opt,name=member,proto3" json:"member,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// retry marks an error that is passing (the store did not take the
+	// request's event): the same request may succeed shortly.
+	Retry         bool `protobuf:"varint,16,opt,name=retry,proto3" json:"retry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WorkStatus) Reset() {
@@ -1257,6 +1260,13 @@ func (x *WorkStatus) GetMember() string {
 		return x.Member
 	}
 	return ""
+}
+
+func (x *WorkStatus) GetRetry() bool {
+	if x != nil {
+		return x.Retry
+	}
+	return false
 }
 
 // StartTask tells a task actor which donor to fetch for which work.
@@ -2371,7 +2381,7 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1a\n" +
 	"\battempts\x18\x04 \x01(\x05R\battempts\x12#\n" +
-	"\revidence_blob\x18\x05 \x01(\tR\fevidenceBlob\"\xf7\x03\n" +
+	"\revidence_blob\x18\x05 \x01(\tR\fevidenceBlob\"\x8d\x04\n" +
 	"\n" +
 	"WorkStatus\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x16\n" +
@@ -2392,7 +2402,8 @@ const file_signalscrape_proto_rawDesc = "" +
 	"resultBlob\x12\x14\n" +
 	"\x05error\x18\r \x01(\tR\x05error\x12+\n" +
 	"\x11upstream_requests\x18\x0e \x01(\x03R\x10upstreamRequests\x12\x16\n" +
-	"\x06member\x18\x0f \x01(\tR\x06member\"i\n" +
+	"\x06member\x18\x0f \x01(\tR\x06member\x12\x14\n" +
+	"\x05retry\x18\x10 \x01(\bR\x05retry\"i\n" +
 	"\tStartTask\x12\x16\n" +
 	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1e\n" +

@@ -32,6 +32,9 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("cancelling work %s: %w", id, err))
 	case !st.GetFound():
 		s.fail(w, r, errorf(http.StatusNotFound, "no work %s", id))
+	case st.GetRetry():
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, r, errorf(http.StatusServiceUnavailable, "%s", st.GetError()))
 	case st.GetError() != "":
 		s.fail(w, r, errorf(http.StatusConflict, "%s", st.GetError()))
 	default:

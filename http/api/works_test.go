@@ -174,6 +174,14 @@ func TestCancel(t *testing.T) {
 	}
 	wantError(t, send(h, http.MethodPost, "/cancel/"+doneID, nil, ""), http.StatusConflict, "already finished")
 	wantError(t, get(h, "/cancel/"+runningID), http.StatusMethodNotAllowed, "not allowed")
+
+	// A cancel the store did not take is worth repeating: 503, not 409.
+	fb.cancelled[runningID] = &messages.WorkStatus{Found: true, Idwork: runningID, Status: persistence.StatusRunning, Error: "could not record the cancel; try again", Retry: true}
+	rec := send(h, http.MethodPost, "/cancel/"+runningID, nil, "")
+	wantError(t, rec, http.StatusServiceUnavailable, "try again")
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("a 503 without Retry-After")
+	}
 }
 
 func TestWorks(t *testing.T) {
