@@ -161,6 +161,9 @@ func TestFetchBrokenPage(t *testing.T) {
 		!strings.HasSuffix(se.URL, "/explore/cancerSample/DO1000") {
 		t.Errorf("step %q at %s, html %.200q", se.Step, se.URL, se.HTML)
 	}
+	if page := pageOf(err); page == nil || !strings.HasPrefix(page.ContentType, "text/html") || string(page.Data) != se.HTML {
+		t.Errorf("the page's HTML is not kept as evidence beside the screenshot: %+v", page)
+	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the step's deadline", err)
 	}

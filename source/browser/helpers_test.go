@@ -124,3 +124,12 @@ func evidenceOf(err error) *source.Evidence {
 	}
 	return nil
 }
+
+// pageOf returns the page's HTML attached to err, or nil.
+func pageOf(err error) *source.Evidence {
+	var fe *source.FetchError
+	if errors.As(err, &fe) {
+		return fe.Page
+	}
+	return nil
+}
