@@ -56,7 +56,7 @@ fuzz: ## a short run of each fuzz target
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./http/upload
 
 test-process: ## end-to-end tests with real processes, PostgreSQL and kill -9 (run alone: they measure gaps)
-	$(GO) test -count=1 -v -timeout 10m -run 'TestSingleNode|TestCluster' ./cmd/signalscrape
+	$(GO) test -count=1 -v -timeout 10m -run 'TestSingleNode|TestCluster|TestWebUI|TestNoChromium|TestBrowserEvidence' ./cmd/signalscrape
 
 bench: build ## the benchmarks; prints their table
 	$(GO) run ./cmd/signalscrape-bench

@@ -93,8 +93,8 @@ type run struct {
 	log      *slog.Logger
 	attempts []*messages.TaskAttemptFailed
 	// evidence is the key of the last stored screenshot or page of a failed
-	// step, for a person to look at.
-	evidence string
+	// step, for a person to look at; evidenceHTML that of the page's HTML.
+	evidence, evidenceHTML string
 }
 
 // do returns the task's result, or nil when ctx was cancelled first. ctx
@@ -151,6 +151,12 @@ func (r *run) fromCache(ctx context.Context) *messages.TaskResult {
 // attempt makes one upstream request under a permit. It returns a result
 // when the donor is settled, or the error to retry on.
 func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult, error) {
+	// A source that cannot run on this member waits without a permit, so
+	// that it takes no turn from the members that can fetch.
+	if err := sourceProblem(r.deps.Source); err != nil {
+		sleepCtx(ctx, unavailableWait)
+		return nil, &retryError{err: err}
+	}
 	lease, err := r.deps.Permits.Acquire(ctx, r.start.Idwork, r.start.Id)
 	if err != nil {
 		return nil, err
@@ -190,6 +196,15 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	return r.settle(ctx, res, err, attempt)
 }
 
+// sourceProblem returns why src cannot fetch on this member, or nil; a
+// source without an Available method always can.
+func sourceProblem(src source.Source) error {
+	if a, ok := src.(interface{ Available() error }); ok {
+		return a.Available()
+	}
+	return nil
+}
+
 func isLost(l *Lease) bool {
 	select {
 	case <-l.Lost():
@@ -222,18 +237,32 @@ func (r *run) settle(ctx context.Context, res source.Result, err error, attempt 
 	return r.store(r.hard, res, attempt)
 }
 
-// keepEvidence stores what a failed step left for a person to see.
+// keepEvidence stores what a failed step left for a person to see: the
+// screenshot or answer, and the page's HTML beside it.
 func (r *run) keepEvidence(ctx context.Context, err error, attempt int32) {
 	var fe *source.FetchError
-	if !errors.As(err, &fe) || fe.Evidence == nil {
+	if !errors.As(err, &fe) {
 		return
 	}
 	key := fmt.Sprintf("evidence/%s/%s-%d", r.start.Idwork, r.start.Id, attempt)
-	if perr := r.deps.Store.PutBlob(ctx, key, fe.Evidence.ContentType, fe.Evidence.Data); perr != nil {
-		r.log.Warn("storing the evidence of a failed step", "err", perr)
-		return
+	if r.putEvidence(ctx, key, fe.Evidence) {
+		r.evidence = key
 	}
-	r.evidence = key
+	if r.putEvidence(ctx, key+".html", fe.Page) {
+		r.evidenceHTML = key + ".html"
+	}
+}
+
+// putEvidence stores ev under key and reports whether it did.
+func (r *run) putEvidence(ctx context.Context, key string, ev *source.Evidence) bool {
+	if ev == nil {
+		return false
+	}
+	if err := r.deps.Store.PutBlob(ctx, key, ev.ContentType, ev.Data); err != nil {
+		r.log.Warn("storing the evidence of a failed step", "err", err)
+		return false
+	}
+	return true
 }
 
 func (r *run) store(ctx context.Context, res source.Result, attempt int32) (*messages.TaskResult, error) {
@@ -290,10 +319,12 @@ func (r *run) failed(reason string, attempts int32, fromCache bool) *messages.Ta
 		Id:     r.start.Id,
 		Epoch:  r.start.Epoch,
 		Failed: &messages.TaskFailed{
-			Id:        r.start.Id,
-			Error:     reason,
-			Attempts:  attempts,
-			FromCache: fromCache,
+			Id:               r.start.Id,
+			Error:            reason,
+			Attempts:         attempts,
+			FromCache:        fromCache,
+			EvidenceBlob:     r.evidence,
+			EvidenceHtmlBlob: r.evidenceHTML,
 		},
 		Attempts: r.attempts,
 	}

@@ -173,11 +173,12 @@ func (s *workState) errors() []*messages.TaskError {
 			continue
 		}
 		out = append(out, &messages.TaskError{
-			Id:           d.id,
-			Label:        d.label,
-			Error:        d.failed.Error,
-			Attempts:     d.failed.Attempts,
-			EvidenceBlob: d.failed.EvidenceBlob,
+			Id:               d.id,
+			Label:            d.label,
+			Error:            d.failed.Error,
+			Attempts:         d.failed.Attempts,
+			EvidenceBlob:     d.failed.EvidenceBlob,
+			EvidenceHtmlBlob: d.failed.EvidenceHtmlBlob,
 		})
 	}
 	return out

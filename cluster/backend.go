@@ -26,6 +26,14 @@ func (n *Node) Store() persistence.Store { return n.cfg.Store }
 // SourceKey names the node's upstream source.
 func (n *Node) SourceKey() string { return n.cfg.Source.Key() }
 
+// SourceProblem returns why the node's source cannot fetch, or nil.
+func (n *Node) SourceProblem() error {
+	if a, ok := n.cfg.Source.(interface{ Available() error }); ok {
+		return a.Available()
+	}
+	return nil
+}
+
 // SubmitWork stores the upload and the work's first event, then wakes it.
 func (n *Node) SubmitWork(ctx context.Context, created *messages.WorkCreated, original []byte) error {
 	if err := n.cfg.Store.PutBlob(ctx, created.UploadBlob, "text/csv", original); err != nil {
@@ -128,10 +136,8 @@ func (n *Node) Ready(context.Context) error {
 	if n.current().cluster.MemberList.Length() == 0 {
 		return fmt.Errorf("%w: not yet a cluster member", errNotReady)
 	}
-	if a, ok := n.cfg.Source.(interface{ Available() error }); ok {
-		if err := a.Available(); err != nil {
-			return fmt.Errorf("%w: %w", errNotReady, err)
-		}
+	if err := n.SourceProblem(); err != nil {
+		return fmt.Errorf("%w: %w", errNotReady, err)
 	}
 	return nil
 }

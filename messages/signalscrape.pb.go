@@ -434,10 +434,13 @@ type TaskFailed struct {
 	Error    string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	Attempts int32                  `protobuf:"varint,3,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	// evidence_blob is the key of a screenshot or page kept for a person to see.
-	EvidenceBlob  string `protobuf:"bytes,4,opt,name=evidence_blob,json=evidenceBlob,proto3" json:"evidence_blob,omitempty"`
-	FromCache     bool   `protobuf:"varint,5,opt,name=from_cache,json=fromCache,proto3" json:"from_cache,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EvidenceBlob string `protobuf:"bytes,4,opt,name=evidence_blob,json=evidenceBlob,proto3" json:"evidence_blob,omitempty"`
+	FromCache    bool   `protobuf:"varint,5,opt,name=from_cache,json=fromCache,proto3" json:"from_cache,omitempty"`
+	// evidence_html_blob is the key of the failed page's HTML, kept beside the
+	// screenshot of evidence_blob.
+	EvidenceHtmlBlob string `protobuf:"bytes,6,opt,name=evidence_html_blob,json=evidenceHtmlBlob,proto3" json:"evidence_html_blob,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TaskFailed) Reset() {
@@ -503,6 +506,13 @@ func (x *TaskFailed) GetFromCache() bool {
 		return x.FromCache
 	}
 	return false
+}
+
+func (x *TaskFailed) GetEvidenceHtmlBlob() string {
+	if x != nil {
+		return x.EvidenceHtmlBlob
+	}
+	return ""
 }
 
 // WorkCancelled records a cancel request.
@@ -1025,14 +1035,15 @@ func (x *Counts) GetCancelled() int64 {
 
 // TaskError is one failed donor as the status shows it.
 type TaskError struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	Attempts      int32                  `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	EvidenceBlob  string                 `protobuf:"bytes,5,opt,name=evidence_blob,json=evidenceBlob,proto3" json:"evidence_blob,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Label            string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Attempts         int32                  `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	EvidenceBlob     string                 `protobuf:"bytes,5,opt,name=evidence_blob,json=evidenceBlob,proto3" json:"evidence_blob,omitempty"`
+	EvidenceHtmlBlob string                 `protobuf:"bytes,6,opt,name=evidence_html_blob,json=evidenceHtmlBlob,proto3" json:"evidence_html_blob,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TaskError) Reset() {
@@ -1096,6 +1107,13 @@ func (x *TaskError) GetAttempts() int32 {
 func (x *TaskError) GetEvidenceBlob() string {
 	if x != nil {
 		return x.EvidenceBlob
+	}
+	return ""
+}
+
+func (x *TaskError) GetEvidenceHtmlBlob() string {
+	if x != nil {
+		return x.EvidenceHtmlBlob
 	}
 	return ""
 }
@@ -2334,7 +2352,7 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x12+\n" +
 	"\x12fetched_at_unix_ms\x18\x05 \x01(\x03R\x0ffetchedAtUnixMs\x12\x1d\n" +
 	"\n" +
-	"source_url\x18\x06 \x01(\tR\tsourceUrl\"\x92\x01\n" +
+	"source_url\x18\x06 \x01(\tR\tsourceUrl\"\xc0\x01\n" +
 	"\n" +
 	"TaskFailed\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
@@ -2342,7 +2360,8 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\battempts\x18\x03 \x01(\x05R\battempts\x12#\n" +
 	"\revidence_blob\x18\x04 \x01(\tR\fevidenceBlob\x12\x1d\n" +
 	"\n" +
-	"from_cache\x18\x05 \x01(\bR\tfromCache\"\x0f\n" +
+	"from_cache\x18\x05 \x01(\bR\tfromCache\x12,\n" +
+	"\x12evidence_html_blob\x18\x06 \x01(\tR\x10evidenceHtmlBlob\"\x0f\n" +
 	"\rWorkCancelled\"]\n" +
 	"\fWorkFinished\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x1f\n" +
@@ -2375,13 +2394,14 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\arunning\x18\x02 \x01(\x03R\arunning\x12\x1c\n" +
 	"\tcompleted\x18\x03 \x01(\x03R\tcompleted\x12\x16\n" +
 	"\x06failed\x18\x04 \x01(\x03R\x06failed\x12\x1c\n" +
-	"\tcancelled\x18\x05 \x01(\x03R\tcancelled\"\x88\x01\n" +
+	"\tcancelled\x18\x05 \x01(\x03R\tcancelled\"\xb6\x01\n" +
 	"\tTaskError\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1a\n" +
 	"\battempts\x18\x04 \x01(\x05R\battempts\x12#\n" +
-	"\revidence_blob\x18\x05 \x01(\tR\fevidenceBlob\"\x8d\x04\n" +
+	"\revidence_blob\x18\x05 \x01(\tR\fevidenceBlob\x12,\n" +
+	"\x12evidence_html_blob\x18\x06 \x01(\tR\x10evidenceHtmlBlob\"\x8d\x04\n" +
 	"\n" +
 	"WorkStatus\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x16\n" +

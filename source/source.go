@@ -47,6 +47,9 @@ type Evidence struct {
 type FetchError struct {
 	Err      error
 	Evidence *Evidence
+	// Page is the HTML of the page a browser step failed on, kept beside
+	// the screenshot in Evidence; nil for other failures.
+	Page *Evidence
 }
 
 func (e *FetchError) Error() string { return e.Err.Error() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -196,6 +197,8 @@ type nodeSpec struct {
 	name, dataDir, databaseURL, join string
 	http, gossip, actor              string
 	extra                            []string
+	// readyPath is what launchNode waits to answer 200; empty: /readyz.
+	readyPath string
 }
 
 func launchNode(t testing.TB, m *mock, spec nodeSpec) *node {
@@ -234,7 +237,7 @@ func launchNode(t testing.TB, m *mock, spec nodeSpec) *node {
 		t.Fatal(err)
 	}
 	n.client = c
-	waitHTTP(t, "http://"+spec.http+"/readyz", 30*time.Second)
+	waitHTTP(t, "http://"+spec.http+cmp.Or(spec.readyPath, "/readyz"), 30*time.Second)
 	return n
 }
 

@@ -43,6 +43,7 @@ type serveFlags struct {
 	maxAttempts, taskWindow                 int
 	retryBase, leaseTTL, fetchTimeout       time.Duration
 	contact                                 string
+	chromiumPath                            string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -70,6 +71,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", time.Minute, "time limit of one upstream request")
 	fs.IntVar(&f.taskWindow, "task-window", 128, "tasks of one work running at once")
 	fs.StringVar(&f.contact, "contact", "", "contact (e-mail or URL) sent in the User-Agent")
+	fs.StringVar(&f.chromiumPath, "chromium", "", "browser source: the Chromium to run (default: chromium found in PATH or /usr/bin)")
 }
 
 // check validates the flags together.
@@ -245,7 +247,7 @@ func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
 	case "http":
 		return httpsource.New(httpsource.Config{Template: f.sourceURL, UserAgent: ua, Timeout: f.fetchTimeout})
 	case "browser":
-		return browser.New(browser.Config{BaseURL: f.sourceURL, Logger: logger, UserAgent: ua})
+		return browser.New(browser.Config{BaseURL: f.sourceURL, ChromiumPath: f.chromiumPath, Logger: logger, UserAgent: ua})
 	}
 	return nil, fmt.Errorf("--source %q: want browser or http", f.sourceKind)
 }

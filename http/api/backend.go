@@ -16,6 +16,10 @@ type Backend interface {
 	// SourceKey names the upstream source new works fetch from.
 	SourceKey() string
 
+	// SourceProblem returns why this node's upstream source cannot fetch
+	// (such as no Chromium for the browser source), or nil when it can.
+	SourceProblem() error
+
 	// SubmitWork stores the original upload under created.UploadBlob, then the
 	// work's first event, then starts the work. The work is accepted once this
 	// returns nil, even if starting it failed (a recovery sweep starts it).

@@ -21,6 +21,7 @@ type fakeBackend struct {
 	limits    persistence.Limits
 	info      ClusterInfo
 	readyErr  error
+	sourceErr error
 	panicky   bool
 }
 
@@ -38,6 +39,7 @@ func newFakeBackend() *fakeBackend {
 
 func (f *fakeBackend) Store() persistence.Store { return f.store }
 func (f *fakeBackend) SourceKey() string        { return "http:test" }
+func (f *fakeBackend) SourceProblem() error     { return f.sourceErr }
 
 func (f *fakeBackend) SubmitWork(_ context.Context, c *messages.WorkCreated, original []byte) error {
 	f.mu.Lock()

@@ -74,6 +74,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/status/{idwork}", s.status)
 		r.Get("/download/{idwork}", s.download)
 		r.Get("/evidence/{idwork}/{n}", s.evidence)
+		r.Get("/evidence/{idwork}/{n}/html", s.evidenceHTML)
 		r.Post("/cancel/{idwork}", s.cancel)
 		r.Get("/works", s.works)
 		r.Get("/healthz", s.healthz)

@@ -28,6 +28,24 @@ type StatusJSON struct {
 	DownloadURL      string          `json:"download_url,omitempty"`
 	Member           string          `json:"member,omitempty"`
 	UpstreamRequests int64           `json:"upstream_requests"`
+	Source           *SourceJSON     `json:"source,omitempty"`
+}
+
+// SourceJSON is the upstream source of the node that answered: whether it
+// can fetch, and if not, why and what to do.
+type SourceJSON struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Problem   string `json:"problem,omitempty"`
+}
+
+// SourceBody describes b's upstream source.
+func SourceBody(b Backend) *SourceJSON {
+	src := &SourceJSON{Name: b.SourceKey(), Available: true}
+	if err := b.SourceProblem(); err != nil {
+		src.Available, src.Problem = false, err.Error()
+	}
+	return src
 }
 
 // CountsJSON is a work's tasks by state.
@@ -46,6 +64,8 @@ type TaskErrorJSON struct {
 	Error       string `json:"error"`
 	Attempts    int32  `json:"attempts"`
 	EvidenceURL string `json:"evidence_url,omitempty"`
+	// EvidenceHTMLURL is the HTML of the page a browser step failed on.
+	EvidenceHTMLURL string `json:"evidence_html_url,omitempty"`
 }
 
 // StatusBody converts a work's status message to its JSON body.
@@ -77,6 +97,9 @@ func StatusBody(st *messages.WorkStatus) StatusJSON {
 		}
 		if e.GetEvidenceBlob() != "" {
 			body.Errors[i].EvidenceURL = fmt.Sprintf("/evidence/%s/%d", st.GetIdwork(), i)
+		}
+		if e.GetEvidenceHtmlBlob() != "" {
+			body.Errors[i].EvidenceHTMLURL = fmt.Sprintf("/evidence/%s/%d/html", st.GetIdwork(), i)
 		}
 	}
 	return body

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/signalscrape/signalscrape/messages"
 )
 
 // status answers a work's status.
@@ -16,7 +18,14 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, StatusBody(st))
+	writeJSON(w, http.StatusOK, s.statusBody(st))
+}
+
+// statusBody is the status JSON with the answering node's source.
+func (s *server) statusBody(st *messages.WorkStatus) StatusJSON {
+	body := StatusBody(st)
+	body.Source = SourceBody(s.backend)
+	return body
 }
 
 // cancel stops a work; cancelling a finished work is a conflict.
@@ -38,7 +47,7 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
 	case st.GetError() != "":
 		s.fail(w, r, errorf(http.StatusConflict, "%s", st.GetError()))
 	default:
-		writeJSON(w, http.StatusOK, StatusBody(st))
+		writeJSON(w, http.StatusOK, s.statusBody(st))
 	}
 }
 
@@ -55,6 +64,17 @@ func attachment(w http.ResponseWriter, contentType, name string, size int) {
 
 // evidence serves the file kept for the n-th failed id of a status's errors.
 func (s *server) evidence(w http.ResponseWriter, r *http.Request) {
+	s.serveEvidence(w, r, (*messages.TaskError).GetEvidenceBlob)
+}
+
+// evidenceHTML serves the HTML of the page the n-th failed id failed on.
+func (s *server) evidenceHTML(w http.ResponseWriter, r *http.Request) {
+	s.serveEvidence(w, r, (*messages.TaskError).GetEvidenceHtmlBlob)
+}
+
+// serveEvidence serves the blob that key picks from the n-th failed id, as
+// a sandboxed attachment, so that a kept page never runs in the UI's origin.
+func (s *server) serveEvidence(w http.ResponseWriter, r *http.Request, key func(*messages.TaskError) string) {
 	st, err := s.findWork(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -62,11 +82,11 @@ func (s *server) evidence(w http.ResponseWriter, r *http.Request) {
 	}
 	param := chi.URLParam(r, "n")
 	n, err := strconv.Atoi(param)
-	if err != nil || n < 0 || n >= len(st.GetErrors()) || st.GetErrors()[n].GetEvidenceBlob() == "" {
+	if err != nil || n < 0 || n >= len(st.GetErrors()) || key(st.GetErrors()[n]) == "" {
 		s.fail(w, r, errorf(http.StatusNotFound, "no evidence %s for work %s", shown(param), st.GetIdwork()))
 		return
 	}
-	data, contentType, err := s.backend.Store().Blob(r.Context(), st.GetErrors()[n].GetEvidenceBlob())
+	data, contentType, err := s.backend.Store().Blob(r.Context(), key(st.GetErrors()[n]))
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("reading evidence of work %s: %w", st.GetIdwork(), err))
 		return

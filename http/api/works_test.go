@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -28,7 +29,7 @@ func worksBackend() *fakeBackend {
 		Counts: &messages.Counts{Completed: 2, Failed: 1}, Percent: 100, FromCache: 1,
 		Errors: []*messages.TaskError{
 			{Id: "DO9", Label: "=cmd", Error: "donor unknown to the site", Attempts: 1},
-			{Id: "DO8", Label: "SP8", Error: "-bad page", Attempts: 5, EvidenceBlob: "evidence/x.png"},
+			{Id: "DO8", Label: "SP8", Error: "-bad page", Attempts: 5, EvidenceBlob: "evidence/x", EvidenceHtmlBlob: "evidence/x.html"},
 		},
 		CreatedAtUnixMs: created, UpdatedAtUnixMs: created + 90_000,
 		ResultBlob: "results/" + doneID + ".csv", Member: "node-a", UpstreamRequests: 7,
@@ -38,7 +39,8 @@ func worksBackend() *fakeBackend {
 		Counts: &messages.Counts{Pending: 2, Running: 1}, EtaSeconds: 12.5,
 	}
 	fb.store.blobs["results/"+doneID+".csv"] = blob{data: []byte("Type,SP1\nA[C>A]A,3\n"), contentType: "text/csv"}
-	fb.store.blobs["evidence/x.png"] = blob{data: []byte("\x89PNG"), contentType: "image/png"}
+	fb.store.blobs["evidence/x"] = blob{data: []byte("\x89PNG"), contentType: "image/png"}
+	fb.store.blobs["evidence/x.html"] = blob{data: []byte("<html><script>x()</script></html>"), contentType: "text/html; charset=utf-8"}
 	return fb
 }
 
@@ -66,11 +68,15 @@ func TestStatus(t *testing.T) {
 	}
 	errs := got["errors"].([]any)
 	first, second := errs[0].(map[string]any), errs[1].(map[string]any)
-	if first["id"] != "DO9" || first["label"] != "=cmd" || first["attempts"] != 1.0 || first["evidence_url"] != nil {
+	if first["id"] != "DO9" || first["label"] != "=cmd" || first["attempts"] != 1.0 || first["evidence_url"] != nil ||
+		first["evidence_html_url"] != nil {
 		t.Errorf("first error %v", first)
 	}
-	if second["evidence_url"] != "/evidence/"+doneID+"/1" {
+	if second["evidence_url"] != "/evidence/"+doneID+"/1" || second["evidence_html_url"] != "/evidence/"+doneID+"/1/html" {
 		t.Errorf("second error %v", second)
+	}
+	if src, ok := got["source"].(map[string]any); !ok || src["name"] != "http:test" || src["available"] != true || src["problem"] != nil {
+		t.Errorf("source %v", got["source"])
 	}
 
 	running := decode[map[string]any](t, get(h, "/status/"+runningID), http.StatusOK)
@@ -159,6 +165,25 @@ func TestEvidence(t *testing.T) {
 	}
 	for _, n := range []string{"0", "2", "-1", "x"} {
 		wantError(t, get(h, "/evidence/"+doneID+"/"+n), http.StatusNotFound, "no evidence")
+		wantError(t, get(h, "/evidence/"+doneID+"/"+n+"/html"), http.StatusNotFound, "no evidence")
+	}
+
+	rec = get(h, "/evidence/"+doneID+"/1/html")
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "<html>") ||
+		rec.Header().Get("Content-Security-Policy") != "sandbox" ||
+		!strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment;") ||
+		!strings.HasSuffix(rec.Header().Get("Content-Disposition"), `.html"`) {
+		t.Fatalf("page HTML: %d %v", rec.Code, rec.Header())
+	}
+}
+
+// TestStatusSourceUnavailable shows the node's source problem in the status.
+func TestStatusSourceUnavailable(t *testing.T) {
+	fb := worksBackend()
+	fb.sourceErr = errors.New("source unavailable: no Chromium found; install it")
+	got := decode[StatusJSON](t, get(newHandler(fb, Config{}), "/status/"+runningID), http.StatusOK)
+	if got.Source == nil || got.Source.Available || !strings.Contains(got.Source.Problem, "no Chromium") {
+		t.Fatalf("source %+v, want unavailable with the reason", got.Source)
 	}
 }
 

@@ -90,6 +90,18 @@ type Status struct {
 	Member string `json:"member,omitempty"`
 	// UpstreamRequests counts the requests the work sent to the source.
 	UpstreamRequests int64 `json:"upstream_requests"`
+	// Source is the upstream source of the node that answered.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is a node's upstream source as the status shows it.
+type Source struct {
+	// Name names the source and its site.
+	Name string `json:"name"`
+	// Available is false when the source cannot fetch on that node.
+	Available bool `json:"available"`
+	// Problem says why not, and what to do.
+	Problem string `json:"problem,omitempty"`
 }
 
 // Finished reports whether the work will change no more.
@@ -116,6 +128,10 @@ type TaskError struct {
 	Error string `json:"error"`
 	// Attempts counts the upstream requests the task made.
 	Attempts int64 `json:"attempts"`
+	// EvidenceURL is the screenshot or answer kept of the last failed step.
+	EvidenceURL string `json:"evidence_url,omitempty"`
+	// EvidenceHTMLURL is the HTML of the page that step failed on.
+	EvidenceHTMLURL string `json:"evidence_html_url,omitempty"`
 }
 
 // WorkList is the body of GET /works.

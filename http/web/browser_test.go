@@ -58,6 +58,7 @@ func TestBrowser(t *testing.T) {
 	cancelFromPage(t, ctx, ts.URL, slow, b, shots)
 	browseRecent(t, ctx, ts.URL, work, shots)
 	changeLimits(t, ctx, ts.URL, b, shots)
+	checkSourceBanner(t, ctx, ts.URL, b, shots)
 	checkColumnRules(t, ctx)
 	checkPhoneLayout(t, ctx, ts.URL, work, shots)
 
@@ -285,8 +286,14 @@ func watchWorkFinish(t *testing.T, ctx context.Context, base, work string, shots
 	if st := text(t, ctx, "status-word"); st != "completed with errors" {
 		t.Errorf("status shown %q, want completed with errors", st)
 	}
-	if failed := text(t, ctx, "failure-rows"); !strings.Contains(failed, "DO48578") || !strings.Contains(failed, "evidence") {
+	if failed := text(t, ctx, "failure-rows"); !strings.Contains(failed, "DO48578") ||
+		!strings.Contains(failed, "screenshot") || !strings.Contains(failed, "page HTML") {
 		t.Errorf("failed ids table %q lacks DO48578 and its evidence", failed)
+	}
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('#failure-rows a[href$="/html"]').getAttribute('href')`))
+	if err != nil || !strings.HasPrefix(fetch(t, base+html), "<html>") {
+		t.Errorf("the page HTML link %q (err %v) does not serve the kept page", html, err)
 	}
 	shots.take(t, ctx, "work-finished.png")
 
@@ -335,6 +342,31 @@ func cancelFromPage(t *testing.T, ctx context.Context, base, work string, b *fak
 		t.Errorf("the cancel button is still enabled after cancelling (err %v)", err)
 	}
 	shots.take(t, ctx, "work-cancelled.png")
+}
+
+// checkSourceBanner shows the banner of a node whose source cannot fetch on
+// the upload page and on a running work's page, and its absence otherwise.
+func checkSourceBanner(t *testing.T, ctx context.Context, base string, b *fakeBackend, shots *screenshots) {
+	const problem = "source unavailable: no Chromium found; install it with 'apt-get install chromium'"
+	hidden := `document.getElementById('source-banner').hidden`
+	do(t, ctx, "opening the upload page", chromedp.Navigate(base+"/"))
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](hidden)); err != nil || !shown {
+		t.Errorf("the source banner shows while the source works (err %v)", err)
+	}
+
+	b.setSourceErr(errors.New(problem))
+	defer b.setSourceErr(nil)
+	do(t, ctx, "reopening the upload page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("source-banner")))
+	if got := text(t, ctx, "source-problem"); got != problem {
+		t.Errorf("banner says %q, want %q", got, problem)
+	}
+	shots.take(t, ctx, "upload-source-unavailable.png")
+
+	work := b.addWork(3, time.Hour)
+	do(t, ctx, "opening a running work", chromedp.Navigate(base+"/works/"+work))
+	waitFor(t, ctx, "the work shows running", `document.getElementById('status-word').dataset.status === 'running'`)
+	b.setSourceErr(nil)
+	waitFor(t, ctx, "the banner goes once the source works", hidden)
 }
 
 func browseRecent(t *testing.T, ctx context.Context, base, newest string, shots *screenshots) {

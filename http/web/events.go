@@ -49,6 +49,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("events stream opened", "work_id", id)
 	out, err := openStream(w)
 	if err == nil {
+		out.backend = s.backend
 		err = s.stream(r.Context(), out, st)
 	}
 	s.log.Debug("events stream closed", "work_id", id, "err", err)
@@ -103,10 +104,12 @@ func (s *server) pollOnce(ctx context.Context, out *eventStream, id string, prev
 	return st, last, err
 }
 
-// eventStream writes server-sent events and flushes each one.
+// eventStream writes server-sent events and flushes each one. Its status
+// events name the source of backend, when set, as the API's status does.
 type eventStream struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	backend api.Backend
 }
 
 // openStream sends the headers of an event stream and the browser's
@@ -127,7 +130,11 @@ func openStream(w http.ResponseWriter) (*eventStream, error) {
 // status pushes st unless its JSON equals last; it returns the JSON now
 // shown.
 func (e *eventStream) status(st *messages.WorkStatus, last []byte) ([]byte, error) {
-	data, err := json.Marshal(api.StatusBody(st))
+	body := api.StatusBody(st)
+	if e.backend != nil {
+		body.Source = api.SourceBody(e.backend)
+	}
+	data, err := json.Marshal(body)
 	if err != nil {
 		return last, fmt.Errorf("encoding status of work %s: %w", st.GetIdwork(), err)
 	}

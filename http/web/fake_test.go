@@ -27,6 +27,7 @@ type fakeBackend struct {
 	failing   map[string]string
 	limits    persistence.Limits
 	statusErr error
+	sourceErr error
 	calls     map[string]int
 }
 
@@ -101,6 +102,18 @@ func (f *fakeBackend) currentLimits() persistence.Limits {
 
 func (f *fakeBackend) Store() persistence.Store { return &fakeStore{b: f} }
 func (f *fakeBackend) SourceKey() string        { return "http:fake" }
+
+func (f *fakeBackend) SourceProblem() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sourceErr
+}
+
+func (f *fakeBackend) setSourceErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sourceErr = err
+}
 
 func (f *fakeBackend) SubmitWork(_ context.Context, c *messages.WorkCreated, _ []byte) error {
 	f.mu.Lock()
@@ -189,7 +202,7 @@ func (f *fakeBackend) snapshot(w *fakeWork, now time.Time) *messages.WorkStatus 
 			st.Counts.Failed++
 			st.Errors = append(st.Errors, &messages.TaskError{
 				Id: id, Label: labelOf(w, id), Error: reason, Attempts: 1,
-				EvidenceBlob: fmt.Sprintf("evidence/%s/%d.html", w.id, i),
+				EvidenceBlob: fmt.Sprintf("evidence/%s/%d", w.id, i), EvidenceHtmlBlob: fmt.Sprintf("evidence/%s/%d.html", w.id, i),
 			})
 			continue
 		}
@@ -220,7 +233,8 @@ func (f *fakeBackend) finish(w *fakeWork, st *messages.WorkStatus) {
 		st.Status = persistence.StatusCompletedWithErrors
 	}
 	for _, e := range st.Errors {
-		f.blobs[e.EvidenceBlob] = []byte("<html><body>not found</body></html>")
+		f.blobs[e.EvidenceBlob] = []byte("\x89PNG\r\n\x1a\n")
+		f.blobs[e.EvidenceHtmlBlob] = []byte("<html><body>not found</body></html>")
 	}
 	if st.Counts.Completed == 0 {
 		return
@@ -268,8 +282,11 @@ func (s *fakeStore) Blob(_ context.Context, key string) ([]byte, string, error) 
 		return nil, "", persistence.ErrNotFound
 	}
 	ct := "text/csv"
-	if strings.HasSuffix(key, ".html") {
+	switch {
+	case strings.HasSuffix(key, ".html"):
 		ct = "text/html"
+	case strings.HasPrefix(key, "evidence/"):
+		ct = "image/png"
 	}
 	return data, ct, nil
 }

@@ -30,6 +30,8 @@ type pageData struct {
 	Version string
 	WorkID  string
 	Message string
+	// SourceProblem is why this node cannot fetch, shown in a banner.
+	SourceProblem string
 }
 
 // Names of the pages, each the name of its template file without ".html".
@@ -64,6 +66,9 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 		data.Title = p.title
 	}
 	data.Nav, data.Script, data.Version = p.nav, p.script, s.version
+	if err := s.backend.SourceProblem(); err != nil {
+		data.SourceProblem = err.Error()
+	}
 	var buf bytes.Buffer
 	if err := p.tmpl.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.Error("rendering page failed", "page", name, "path", r.URL.Path, "err", err)

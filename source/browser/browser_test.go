@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -161,6 +162,9 @@ func TestFetchBrokenPage(t *testing.T) {
 		!strings.HasSuffix(se.URL, "/explore/cancerSample/DO1000") {
 		t.Errorf("step %q at %s, html %.200q", se.Step, se.URL, se.HTML)
 	}
+	if page := pageOf(err); page == nil || !strings.HasPrefix(page.ContentType, "text/html") || string(page.Data) != se.HTML {
+		t.Errorf("the page's HTML is not kept as evidence beside the screenshot: %+v", page)
+	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the step's deadline", err)
 	}
@@ -195,6 +199,55 @@ func TestRestartPastMemory(t *testing.T) {
 	if got := s.Restarts(); got != len(ids) {
 		t.Errorf("%d restarts, want %d", got, len(ids))
 	}
+}
+
+// TestRestartWaitsForFetchInFlight holds one donor's page while another
+// fetch uses up the browser's pages: the browser is retired but not stopped
+// under the held fetch, which then completes; the next fetch gets a fresh
+// browser.
+func TestRestartWaitsForFetchInFlight(t *testing.T) {
+	requireChromium(t)
+	ids := fixtures.IDs(t, 3)
+	want := fixtures.Profile(t, ids[0])
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	st := startSiteWith(t, mocksignal.Config{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/explore/cancerSample/"+ids[0] {
+				once.Do(func() { close(arrived) })
+				<-release
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	s := newSource(t, Config{BaseURL: st.url, RestartAfter: 2, MaxTabs: 2})
+
+	held := make(chan error, 1)
+	go func() {
+		res, err := s.Fetch(context.Background(), ids[0])
+		if err == nil && !bytes.Equal(res.Body, want) {
+			err = errors.New("body differs from the fixture")
+		}
+		held <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-held:
+		t.Fatalf("the held fetch ended before reaching its page: %v", err)
+	}
+	checkFetch(t, s, ids[1]) // the browser's second and last page
+	if got := s.Restarts(); got != 0 {
+		t.Fatalf("%d restarts with a fetch in flight, want 0", got)
+	}
+
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatalf("the fetch in flight across the restart: %v", err)
+	}
+	if got := s.Restarts(); got != 1 {
+		t.Errorf("%d restarts once the retired browser is idle, want 1", got)
+	}
+	checkFetch(t, s, ids[2])
 }
 
 func TestFetchCanceled(t *testing.T) {

@@ -107,6 +107,10 @@ type instance struct {
 	stopped chan struct{}
 }
 
+// minStartTimeout is the least time a browser is given to start, however
+// short the step timeout: on a busy machine Chromium takes seconds.
+const minStartTimeout = 20 * time.Second
+
 // start runs a browser. chromedp ties the browser to the context of its
 // first run, so the start runs on a context of its own and a timer or ctx
 // cancels it. The user data directory is a temporary one that chromedp
@@ -119,14 +123,15 @@ func (s *Source) start(ctx context.Context) (*instance, error) {
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(bctx) }()
 
-	timer := time.NewTimer(s.cfg.StepTimeout)
+	limit := max(s.cfg.StepTimeout, minStartTimeout)
+	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	var err error
 	select {
 	case err = <-started:
 	case <-timer.C:
 		cancel()
-		err = fmt.Errorf("no answer within %s: %w", s.cfg.StepTimeout, <-started)
+		err = fmt.Errorf("no answer within %s: %w", limit, <-started)
 	case <-ctx.Done():
 		cancel()
 		<-started

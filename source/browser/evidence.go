@@ -20,7 +20,8 @@ const (
 
 // StepError is a failed step of a fetch, with the page it failed on. Fetch
 // returns it inside a *source.FetchError whose evidence is the page's
-// screenshot; errors.As finds it there. Its message leaves the HTML out.
+// screenshot and whose Page is its HTML; errors.As finds it there. Its
+// message leaves the HTML out.
 type StepError struct {
 	// Step names the step: "open home page", "follow preview link",
 	// "wait for download button", "download" and so on.
@@ -44,7 +45,7 @@ func (e *StepError) Unwrap() error { return e.Err }
 
 // fail turns the error of a fetch into the error Fetch returns: the site's
 // request to slow down if it made one, else the error with the page's
-// screenshot as evidence and its URL and HTML in the StepError.
+// screenshot and HTML as evidence, and its URL and HTML in the StepError.
 func (f *fetch) fail(err error) error {
 	if t := f.watch.throttle(); t != nil {
 		return t
@@ -59,10 +60,17 @@ func (f *fetch) fail(err error) error {
 		return wrapped
 	}
 	png := f.capture(se)
-	if png == nil {
+	fe := &source.FetchError{Err: wrapped}
+	if png != nil {
+		fe.Evidence = &source.Evidence{ContentType: "image/png", Data: png}
+	}
+	if se.HTML != "" {
+		fe.Page = &source.Evidence{ContentType: "text/html; charset=utf-8", Data: []byte(se.HTML)}
+	}
+	if fe.Evidence == nil && fe.Page == nil {
 		return wrapped
 	}
-	return &source.FetchError{Err: wrapped, Evidence: &source.Evidence{ContentType: "image/png", Data: png}}
+	return fe
 }
 
 // capture takes a screenshot of the tab and fills in the URL and HTML of se.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -60,13 +61,19 @@ type site struct {
 // until the end of the test.
 func startSite(t *testing.T, cfg mocksignal.Config) site {
 	t.Helper()
+	return startSiteWith(t, cfg, func(h http.Handler) http.Handler { return h })
+}
+
+// startSiteWith is startSite with the site's handler wrapped by wrap.
+func startSiteWith(t *testing.T, cfg mocksignal.Config, wrap func(http.Handler) http.Handler) site {
+	t.Helper()
 	cfg.ProfilesDir = fixtures.ProfilesDir(t)
 	cfg.LogPath = filepath.Join(t.TempDir(), "requests.jsonl")
 	srv, err := mocksignal.New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(wrap(srv.Handler()))
 	t.Cleanup(func() {
 		ts.Close()
 		if err := srv.Stop(context.Background()); err != nil {
@@ -121,6 +128,15 @@ func evidenceOf(err error) *source.Evidence {
 	var fe *source.FetchError
 	if errors.As(err, &fe) {
 		return fe.Evidence
+	}
+	return nil
+}
+
+// pageOf returns the page's HTML attached to err, or nil.
+func pageOf(err error) *source.Evidence {
+	var fe *source.FetchError
+	if errors.As(err, &fe) {
+		return fe.Page
 	}
 	return nil
 }

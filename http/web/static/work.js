@@ -38,6 +38,16 @@ function render(st) {
   }
   renderFailures(st.errors || []);
   renderDownloads(st);
+  renderSource(st.source);
+}
+
+// renderSource shows the banner while the node's source cannot fetch.
+function renderSource(src) {
+  if (!src) {
+    return;
+  }
+  byId('source-banner').hidden = src.available;
+  setText('source-problem', src.problem || '');
 }
 
 function renderProgress(st) {
@@ -76,12 +86,35 @@ function etaText(st) {
 function renderFailures(errors) {
   fillRows(byId('failure-rows'), errors.map((e) => {
     const tr = document.createElement('tr');
-    const evidence = e.evidence_url ? link(e.evidence_url, 'evidence') : '–';
     tr.append(cell(e.id, 'mono'), cell(e.label), cell(e.error), cell(formatNumber(e.attempts), 'number'),
-      cell(evidence));
+      evidenceCell(e));
     return tr;
   }));
   byId('failures').hidden = errors.length === 0;
+}
+
+// evidenceCell links the screenshot and the page's HTML kept of a failed
+// step, each named for the id so that a screen reader tells them apart.
+function evidenceCell(e) {
+  const links = [];
+  if (e.evidence_url) {
+    links.push(link(e.evidence_url, 'screenshot'));
+  }
+  if (e.evidence_html_url) {
+    links.push(link(e.evidence_html_url, 'page HTML'));
+  }
+  if (links.length === 0) {
+    return cell('–');
+  }
+  const td = cell('');
+  links.forEach((a, i) => {
+    a.setAttribute('aria-label', `${a.textContent} of ${e.id}`);
+    if (i > 0) {
+      td.append(' · ');
+    }
+    td.append(a);
+  });
+  return td;
 }
 
 function renderDownloads(st) {
