@@ -49,6 +49,11 @@ type Deps struct {
 	RetryMax  time.Duration
 	// FetchTimeout bounds one upstream request.
 	FetchTimeout time.Duration
+	// BreakerFailures is how many failed requests in a row open the token
+	// bucket's circuit breaker; BreakerCooldown is how long it then waits
+	// before it lets one probe through.
+	BreakerFailures int
+	BreakerCooldown time.Duration
 	// NotFoundTTL is how long a "donor unknown to the site" answer is cached.
 	NotFoundTTL time.Duration
 	// Stats counts what this member did, for /admin/cluster and /metrics.
@@ -74,6 +79,12 @@ func (d *Deps) WithDefaults() {
 	}
 	if d.FetchTimeout <= 0 {
 		d.FetchTimeout = 60 * time.Second
+	}
+	if d.BreakerFailures <= 0 {
+		d.BreakerFailures = 5
+	}
+	if d.BreakerCooldown <= 0 {
+		d.BreakerCooldown = 30 * time.Second
 	}
 	if d.NotFoundTTL <= 0 {
 		d.NotFoundTTL = 7 * 24 * time.Hour
