@@ -19,7 +19,7 @@ const (
 )
 
 // TestBreakerOpensProbesAndCloses walks the breaker through a burst of
-// failures: it opens at the threshold, a outFailed probe opens it again from
+// failures: it opens at the threshold, a failed probe opens it again from
 // the probe's time, and an answer closes it.
 func TestBreakerOpensProbesAndCloses(t *testing.T) {
 	b := breaker{threshold: 3, cooldown: 10 * time.Second}
@@ -49,12 +49,12 @@ func TestBreakerOpensProbesAndCloses(t *testing.T) {
 	}
 	opened, _ = b.record(outFailed, t0.Add(13*time.Second))
 	if opened || !b.notBefore().Equal(t0.Add(23*time.Second)) || b.capacity(4) != 1 {
-		t.Fatalf("a outFailed probe must start another cool-down: not before %v", b.notBefore())
+		t.Fatalf("a failed probe must start another cool-down: not before %v", b.notBefore())
 	}
 
 	_, closed := b.record(outAnswered, t0.Add(24*time.Second))
 	if !closed || !b.notBefore().IsZero() || b.capacity(4) != 4 {
-		t.Fatalf("an outAnswered probe must close the breaker: closed %v, capacity %d", closed, b.capacity(4))
+		t.Fatalf("an answered probe must close the breaker: closed %v, capacity %d", closed, b.capacity(4))
 	}
 	if opened, _ := b.record(outFailed, t0.Add(25*time.Second)); opened {
 		t.Fatal("one failure after closing opened the breaker again")
