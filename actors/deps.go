@@ -5,7 +5,10 @@
 package actors
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -58,6 +61,9 @@ type Deps struct {
 	NotFoundTTL time.Duration
 	// Stats counts what this member did, for /admin/cluster and /metrics.
 	Stats *Stats
+
+	// running counts this member's task goroutines.
+	running *sync.WaitGroup
 }
 
 // WithDefaults fills unset fields with the production defaults.
@@ -91,5 +97,24 @@ func (d *Deps) WithDefaults() {
 	}
 	if d.Stats == nil {
 		d.Stats = &Stats{}
+	}
+	if d.running == nil {
+		d.running = &sync.WaitGroup{}
+	}
+}
+
+// WaitTasks waits until every task goroutine of the member has ended, and
+// so returned its permit, or until ctx ends. Stop the task host first.
+func (d *Deps) WaitTasks(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		d.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the tasks to end: %w", ctx.Err())
 	}
 }

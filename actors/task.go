@@ -68,7 +68,9 @@ func (t *task) launch(ctx actor.Context) {
 
 	self, system := ctx.Self(), ctx.ActorSystem()
 	r := &run{deps: t.deps, start: t.start, log: t.deps.Logger.With("work_id", t.start.Idwork, "donor_id", t.start.Id)}
+	t.deps.running.Add(1)
 	go func() {
+		defer t.deps.running.Done()
 		res := r.do(runCtx)
 		if res != nil {
 			system.Root.Send(self, &taskDone{result: res})

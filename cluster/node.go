@@ -126,13 +126,34 @@ func (n *Node) startMember() (err error) {
 	return nil
 }
 
-// Stop leaves the cluster and stops the node's actors and goroutines.
+// handBackWait bounds how long a stopping member waits for its tasks to
+// return their permits.
+const handBackWait = 5 * time.Second
+
+// Stop hands the member's tasks back, leaves the cluster and stops the
+// node's actors and goroutines.
 func (n *Node) Stop() {
 	close(n.stop)
 	n.wg.Wait()
+	n.handBack()
 	n.deps.Permits.Stop()
 	n.cluster.Shutdown(true)
 	n.log.Info("node stopped", "member", n.cfg.NodeName)
+}
+
+// handBack stops the member's task actors while the cluster still runs:
+// their fetches are cancelled, their permits returned, and their works
+// dispatch them again on the members that stay.
+func (n *Node) handBack() {
+	host := actor.NewPID(n.system.Address(), actors.TaskHostName)
+	if err := n.system.Root.StopFuture(host).Wait(); err != nil {
+		n.log.Warn("stopping the task host", "err", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handBackWait)
+	defer cancel()
+	if err := n.deps.WaitTasks(ctx); err != nil {
+		n.log.Warn("handing tasks back; their permits expire instead", "err", err)
+	}
 }
 
 // membershipChanged runs after every change of the member list: it tells

@@ -28,6 +28,9 @@ type StatusJSON struct {
 	DownloadURL      string          `json:"download_url,omitempty"`
 	Member           string          `json:"member,omitempty"`
 	UpstreamRequests int64           `json:"upstream_requests"`
+	// Problem is a store failure that holds the work back until a retry
+	// succeeds.
+	Problem string `json:"problem,omitempty"`
 }
 
 // CountsJSON is a work's tasks by state.
@@ -67,6 +70,7 @@ func StatusBody(st *messages.WorkStatus) StatusJSON {
 		UpdatedAt:        timestamp(st.GetUpdatedAtUnixMs()),
 		Member:           st.GetMember(),
 		UpstreamRequests: st.GetUpstreamRequests(),
+		Problem:          st.GetProblem(),
 	}
 	if st.GetResultBlob() != "" {
 		body.DownloadURL = "/download/" + st.GetIdwork()
