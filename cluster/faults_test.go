@@ -60,9 +60,6 @@ func loopbackAddr(t *testing.T) string {
 // the work reports the failure in its status while it retries, and finishes
 // with the right matrix once the store takes writes again.
 func TestResultWriteFailure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a node")
-	}
 	ctx := context.Background()
 	sq, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {

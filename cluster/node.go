@@ -146,8 +146,8 @@ func (n *Node) Stop() {
 // dispatch them again on the members that stay.
 func (n *Node) handBack() {
 	host := actor.NewPID(n.system.Address(), actors.TaskHostName)
-	if err := n.system.Root.StopFuture(host).Wait(); err != nil {
-		n.log.Warn("stopping the task host", "err", err)
+	if _, err := n.system.Root.RequestFuture(host, &actors.HandBack{}, handBackWait).Result(); err != nil {
+		n.log.Warn("stopping the tasks", "err", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), handBackWait)
 	defer cancel()

@@ -39,6 +39,14 @@ func TestSlowAndReset(t *testing.T) {
 	if _, err := srv.Client().Do(req); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("slow answer: err %v, want the client's deadline", err)
 	}
+	srv.Close()
+	entries, err := ReadLog(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Fault != faultSlow || entries[0].Status != 499 {
+		t.Fatalf("log %+v, want one slow request that the client left", entries)
+	}
 
 	logPath = filepath.Join(t.TempDir(), "resets.jsonl")
 	r := newServer(t, Config{ResetRate: 1, LogPath: logPath})
@@ -48,7 +56,7 @@ func TestSlowAndReset(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("reset connection answered %d", resp.StatusCode)
 	}
-	entries, err := ReadLog(logPath)
+	entries, err = ReadLog(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,9 @@ func (s *Server) serveSample(w http.ResponseWriter, r *http.Request, name string
 	}
 	p := s.nextPlan()
 	if !sleep(r.Context(), p.latency) {
+		if p.fault == faultSlow {
+			return id, p.fault
+		}
 		return id, ""
 	}
 	switch p.fault {
