@@ -68,6 +68,7 @@ type bucket struct {
 	leases    map[string]*lease
 	nextStart time.Time
 	throttle  time.Time
+	breaker   breaker
 	granted   int64
 	ticker    *time.Ticker
 	wake      *time.Timer
@@ -121,6 +122,7 @@ func (b *bucket) Receive(ctx actor.Context) {
 }
 
 func (b *bucket) start(ctx actor.Context) {
+	b.breaker = breaker{threshold: b.deps.BreakerFailures, cooldown: b.deps.BreakerCooldown}
 	b.loadLimits()
 	b.tryLock()
 
@@ -252,13 +254,13 @@ func (b *bucket) grant(ctx actor.Context) {
 	if !b.ready() {
 		return
 	}
-	for len(b.leases) < b.limits.MaxConcurrency {
+	for len(b.leases) < b.breaker.capacity(b.limits.MaxConcurrency) {
 		i := b.nextWaiter()
 		if i < 0 {
 			return
 		}
 		now := time.Now()
-		start := later(now, later(b.nextStart, b.throttle))
+		start := later(now, b.earliest())
 		if start.Sub(now) > grantLead {
 			b.wakeBefore(ctx, start)
 			return
@@ -288,7 +290,7 @@ func (b *bucket) regrant(l *lease, now time.Time) {
 	if time.Unix(0, l.grant.NotBeforeUnixNano).After(now) {
 		return
 	}
-	start := later(now, later(b.nextStart, b.throttle))
+	start := later(now, b.earliest())
 	l.grant = &messages.PermitGranted{
 		RequestId:         l.grant.RequestId,
 		NotBeforeUnixNano: start.UnixNano(),
@@ -296,6 +298,12 @@ func (b *bucket) regrant(l *lease, now time.Time) {
 	}
 	b.nextStart = start.Add(b.gap() + StartWindow)
 	b.log.Debug("regrant", "request_id", l.grant.RequestId, "start", start.Format("15:04:05.000000"))
+}
+
+// earliest is the earliest start the gap, a throttle and the circuit breaker
+// allow.
+func (b *bucket) earliest() time.Time {
+	return later(b.nextStart, later(b.throttle, b.breaker.notBefore()))
 }
 
 // nextWaiter returns the index of the first queued request whose donor has
@@ -357,6 +365,7 @@ func (b *bucket) release(msg *messages.ReleasePermit) {
 		delete(b.queued, msg.RequestId)
 		b.queue = removeWaiter(b.queue, w)
 	}
+	b.recordOutcome(msg.Outcome)
 	if msg.ThrottleUntilUnixMs <= 0 {
 		return
 	}
@@ -365,6 +374,18 @@ func (b *bucket) release(msg *messages.ReleasePermit) {
 	if until.After(b.throttle) {
 		b.throttle = until
 		b.log.Warn("site throttling: all grants paused", "until", until.Format(time.RFC3339))
+	}
+}
+
+// recordOutcome feeds the circuit breaker with how the site answered.
+func (b *bucket) recordOutcome(outcome messages.FetchOutcome) {
+	opened, closed := b.breaker.record(outcome, time.Now())
+	switch {
+	case opened:
+		b.log.Warn("site failing: circuit open, grants paused", "failures", b.breaker.failures,
+			"until", b.breaker.until.Format(time.RFC3339))
+	case closed:
+		b.log.Info("site answering again: circuit closed")
 	}
 }
 

@@ -5,7 +5,10 @@
 package actors
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -49,10 +52,18 @@ type Deps struct {
 	RetryMax  time.Duration
 	// FetchTimeout bounds one upstream request.
 	FetchTimeout time.Duration
+	// BreakerFailures is how many failed requests in a row open the token
+	// bucket's circuit breaker; BreakerCooldown is how long it then waits
+	// before it lets one probe through.
+	BreakerFailures int
+	BreakerCooldown time.Duration
 	// NotFoundTTL is how long a "donor unknown to the site" answer is cached.
 	NotFoundTTL time.Duration
 	// Stats counts what this member did, for /admin/cluster and /metrics.
 	Stats *Stats
+
+	// running counts this member's task goroutines.
+	running *sync.WaitGroup
 }
 
 // WithDefaults fills unset fields with the production defaults.
@@ -75,10 +86,35 @@ func (d *Deps) WithDefaults() {
 	if d.FetchTimeout <= 0 {
 		d.FetchTimeout = 60 * time.Second
 	}
+	if d.BreakerFailures <= 0 {
+		d.BreakerFailures = 5
+	}
+	if d.BreakerCooldown <= 0 {
+		d.BreakerCooldown = 30 * time.Second
+	}
 	if d.NotFoundTTL <= 0 {
 		d.NotFoundTTL = 7 * 24 * time.Hour
 	}
 	if d.Stats == nil {
 		d.Stats = &Stats{}
+	}
+	if d.running == nil {
+		d.running = &sync.WaitGroup{}
+	}
+}
+
+// WaitTasks waits until every task goroutine of the member has ended, and
+// so returned its permit, or until ctx ends. Stop the task host first.
+func (d *Deps) WaitTasks(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		d.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the tasks to end: %w", ctx.Err())
 	}
 }

@@ -98,14 +98,15 @@ func (p *Permits) hold(g *messages.PermitGranted, donorID string) *Lease {
 	return l
 }
 
-// Release returns a lease; a non-zero throttleUntil pauses all grants until
+// Release returns a lease with the outcome of its request, which feeds the
+// bucket's circuit breaker; a non-zero throttleUntil pauses all grants until
 // then, cluster-wide.
-func (p *Permits) Release(l *Lease, throttleUntil time.Time) {
+func (p *Permits) Release(l *Lease, throttleUntil time.Time, outcome messages.FetchOutcome) {
 	p.mu.Lock()
 	delete(p.held, l.ID)
 	p.mu.Unlock()
 
-	msg := &messages.ReleasePermit{RequestId: l.ID}
+	msg := &messages.ReleasePermit{RequestId: l.ID, Outcome: outcome}
 	if !throttleUntil.IsZero() {
 		msg.ThrottleUntilUnixMs = throttleUntil.UnixMilli()
 	}

@@ -78,7 +78,9 @@ func (t *task) launch(ctx actor.Context) {
 
 	self, system := ctx.Self(), ctx.ActorSystem()
 	r := &run{deps: t.deps, start: t.start, hard: hard, log: t.deps.Logger.With("work_id", t.start.Idwork, "donor_id", t.start.Id)}
+	t.deps.running.Add(1)
 	go func() {
+		defer t.deps.running.Done()
 		system.Root.Send(self, &taskDone{result: r.do(soft)})
 	}()
 }
@@ -163,12 +165,12 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	}
 	// Another task may have fetched the donor while this one waited.
 	if res := r.fromCache(ctx); res != nil {
-		r.deps.Permits.Release(lease, time.Time{})
+		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
 		return res, nil
 	}
 	sleepCtx(ctx, time.Until(lease.NotBefore))
 	if late := time.Since(lease.NotBefore); late > StartWindow {
-		r.deps.Permits.Release(lease, time.Time{})
+		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
 		return nil, &retryError{err: fmt.Errorf("missed the permit's start by %s", late)}
 	}
 
@@ -184,12 +186,12 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 
 	r.log.Debug("fetch", "request_id", lease.ID, "not_before", lease.NotBefore.Format("15:04:05.000000"))
 	res, err := r.deps.Source.Fetch(fetchCtx, r.start.Id)
+	var until time.Time
 	var throttled *source.ThrottledError
 	if errors.As(err, &throttled) {
-		r.deps.Permits.Release(lease, throttled.Until)
-	} else {
-		r.deps.Permits.Release(lease, time.Time{})
+		until = throttled.Until
 	}
+	r.deps.Permits.Release(lease, until, outcome(ctx, lease, err))
 	if isLost(lease) && err != nil {
 		err = errLeaseLost
 	}
@@ -203,6 +205,20 @@ func sourceProblem(src source.Source) error {
 		return a.Available()
 	}
 	return nil
+}
+
+// outcome tells the circuit breaker how the site answered a fetch: an
+// answer of any kind, or a failure (a 5xx, a timeout, a broken connection).
+// A fetch that this member abandoned says nothing of the site.
+func outcome(ctx context.Context, lease *Lease, err error) messages.FetchOutcome {
+	var throttled *source.ThrottledError
+	switch {
+	case ctx.Err() != nil || isLost(lease) || errors.Is(err, source.ErrUnavailable):
+		return messages.FetchOutcome_FETCH_OUTCOME_NONE
+	case err == nil || errors.Is(err, source.ErrNotFound) || errors.As(err, &throttled):
+		return messages.FetchOutcome_FETCH_OUTCOME_ANSWERED
+	}
+	return messages.FetchOutcome_FETCH_OUTCOME_FAILED
 }
 
 func isLost(l *Lease) bool {

@@ -21,7 +21,15 @@ type taskRef struct {
 type taskHost struct {
 	deps     *Deps
 	children map[string]taskRef
+	// closed is set once the tasks were handed back: new ones are refused.
+	closed bool
 }
+
+// HandBack asks a member's task host, from the same member, to stop every
+// task and to refuse new ones, because the member is shutting down. The
+// host answers once the tasks have stopped; their works dispatch them again
+// when the member leaves.
+type HandBack struct{}
 
 // NewTaskHostProps returns the props of a member's task host.
 func NewTaskHostProps(deps *Deps) *actor.Props {
@@ -38,7 +46,11 @@ func NewTaskHostProps(deps *Deps) *actor.Props {
 func (h *taskHost) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *messages.StartTask:
-		h.start(ctx, msg)
+		if !h.closed {
+			h.start(ctx, msg)
+		}
+	case *HandBack:
+		h.handBack(ctx)
 	case *messages.StopWorkTasks:
 		h.stopWork(ctx, msg)
 	case *messages.ListWorkTasks:
@@ -65,6 +77,18 @@ func (h *taskHost) start(ctx actor.Context, msg *messages.StartTask) {
 	}
 	h.children[pid.Id] = taskRef{work: msg.Idwork, epoch: msg.Epoch, donor: msg.Id}
 	h.deps.Stats.TasksRun.Add(1)
+}
+
+func (h *taskHost) handBack(ctx actor.Context) {
+	h.closed = true
+	var stopped []*actor.Future
+	for _, child := range ctx.Children() {
+		stopped = append(stopped, ctx.StopFuture(child))
+	}
+	for _, f := range stopped {
+		_ = f.Wait()
+	}
+	ctx.Respond(&HandBack{})
 }
 
 func (h *taskHost) stopWork(ctx actor.Context, msg *messages.StopWorkTasks) {

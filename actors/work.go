@@ -69,6 +69,9 @@ type work struct {
 	flushArmed bool
 	limits     persistence.Limits
 	limitsAt   time.Time
+	// problem is the store failure that holds the work back, shown in its
+	// status until a write succeeds.
+	problem string
 }
 
 // NewWorkProps returns the props of the Work grain.
@@ -105,6 +108,10 @@ func (w *work) Receive(ctx actor.Context) {
 		if w.missing || w.state.terminal() {
 			ctx.Poison(ctx.Self())
 		}
+	case *actor.Stopping:
+		// A member shutting down writes what it holds, so that the next
+		// activation does not start those donors again.
+		w.flush(ctx)
 	}
 }
 
@@ -329,12 +336,14 @@ func (w *work) flush(ctx actor.Context) bool {
 	case err == nil:
 		w.seq += int64(len(w.pending))
 		w.pending = nil
+		w.problem = ""
 		return true
 	case errors.Is(err, persistence.ErrConflict):
 		w.log.Warn("work taken over by another activation; stopping", "epoch", w.epoch)
 		ctx.Stop(ctx.Self())
 	default:
 		w.log.Warn("writing the work's events; will retry", "err", err)
+		w.problem = "storing the work's progress failed; retrying every second"
 		w.flushArmed = true
 		sendLater(ctx.ActorSystem(), ctx.Self(), retryDelay, &flushMsg{})
 	}
@@ -351,6 +360,7 @@ func (w *work) maybeFinish(ctx actor.Context) {
 	fin, err := w.buildResult()
 	if err != nil {
 		w.log.Warn("writing the result; will retry", "err", err)
+		w.problem = "storing the result failed; retrying every second"
 		w.flushArmed = true
 		sendLater(ctx.ActorSystem(), ctx.Self(), retryDelay, &flushMsg{})
 		return
@@ -470,6 +480,7 @@ func (w *work) snapshot() *messages.WorkStatus {
 	}
 	st := w.state.snapshot(w.id, len(w.dispatched), w.meanGap())
 	st.Member = w.deps.Member
+	st.Problem = w.problem
 	return st
 }
 

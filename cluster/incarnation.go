@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -111,3 +112,21 @@ func (inc *incarnation) shutdown() {
 // restartDelay is the pause between attempts to start a new incarnation,
 // when the old one's ports are not free yet.
 const restartDelay = time.Second
+
+// handBackWait bounds how long a stopping member waits for its tasks to
+// return their permits.
+const handBackWait = 5 * time.Second
+
+// handBack stops the incarnation's task actors while the cluster still runs:
+// their fetches are cancelled, their permits returned, and their works
+// dispatch them again on the members that stay.
+func (inc *incarnation) handBack(log *slog.Logger) {
+	if _, err := inc.system.Root.RequestFuture(inc.taskHost, &actors.HandBack{}, handBackWait).Result(); err != nil {
+		log.Warn("stopping the tasks", "err", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handBackWait)
+	defer cancel()
+	if err := inc.deps.WaitTasks(ctx); err != nil {
+		log.Warn("handing tasks back; their permits expire instead", "err", err)
+	}
+}

@@ -29,6 +29,10 @@ type memberMeta struct {
 	ActorAddr string   `json:"actor"`
 	HTTPAddr  string   `json:"http"`
 	Kinds     []string `json:"kinds"`
+	// Leaving is set by a member shutting down, just before it leaves, so
+	// that the others tell a departure from a failure: memberlist's own
+	// events do not.
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // GossipName is a process's unique name in memberlist: the node name and
@@ -148,6 +152,7 @@ func (m *membership) Shutdown(graceful bool) error {
 		return nil
 	}
 	if graceful {
+		m.announceLeaving()
 		if err := m.ml.Leave(2 * time.Second); err != nil {
 			m.log.Warn("leaving the gossip cluster", "err", err)
 		}
@@ -155,6 +160,24 @@ func (m *membership) Shutdown(graceful bool) error {
 	err := m.ml.Shutdown()
 	m.ml = nil
 	return err
+}
+
+// announceLeaving gossips this member's metadata with Leaving set.
+func (m *membership) announceLeaving() {
+	var meta memberMeta
+	m.mu.Lock()
+	err := json.Unmarshal(m.meta, &meta)
+	if err == nil {
+		meta.Leaving = true
+		m.meta, err = json.Marshal(meta)
+	}
+	m.mu.Unlock()
+	if err == nil {
+		err = m.ml.UpdateNode(time.Second)
+	}
+	if err != nil {
+		m.log.Warn("announcing the departure", "err", err)
+	}
 }
 
 func (m *membership) startGossip() error {
@@ -324,14 +347,17 @@ func (m *membership) note(n *memberlist.Node, status string) {
 	if json.Unmarshal(n.Meta, &meta) == nil {
 		v.Name, v.ActorAddr, v.HTTPAddr, v.ID = meta.Name, meta.ActorAddr, meta.HTTPAddr, meta.ID
 	}
-	if n.State == memberlist.StateLeft {
+	if n.State == memberlist.StateLeft || meta.Leaving {
 		v.Status = "left"
 	}
 
 	m.mu.Lock()
+	if old, ok := m.seen[n.Name]; ok && old.Status == "left" && v.Status == "dead" {
+		v.Status = "left"
+	}
 	m.seen[n.Name] = v
 	m.mu.Unlock()
-	if status != "alive" {
+	if v.Status != "alive" {
 		m.log.Info("member gone", "member", v.Name, "status", v.Status)
 	} else {
 		m.log.Info("member alive", "member", v.Name, "gossip_addr", v.GossipAddr)
@@ -353,7 +379,11 @@ func (m *membership) NotifyLeave(n *memberlist.Node) { m.note(n, "dead") }
 func (m *membership) NotifyUpdate(n *memberlist.Node) { m.note(n, "alive") }
 
 // NodeMeta implements memberlist.Delegate.
-func (m *membership) NodeMeta(int) []byte { return m.meta }
+func (m *membership) NodeMeta(int) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.meta
+}
 
 // blockedPrefix starts the gossip message that tells a member its actor
 // system id is blocked; the id follows.

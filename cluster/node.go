@@ -81,13 +81,16 @@ func (n *Node) current() *incarnation {
 	return n.cur
 }
 
-// Stop leaves the cluster and stops the node's actors and goroutines.
+// Stop hands the member's tasks back, leaves the cluster and stops the
+// node's actors and goroutines.
 func (n *Node) Stop() {
 	close(n.stop)
 	n.restarting.Lock()
 	defer n.restarting.Unlock()
 	n.wg.Wait()
-	n.current().stop()
+	inc := n.current()
+	inc.handBack(n.log)
+	inc.stop()
 	n.log.Info("node stopped", "member", n.cfg.NodeName)
 }
 

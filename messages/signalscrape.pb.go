@@ -25,6 +25,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// FetchOutcome is how the site answered the request a permit was used for.
+type FetchOutcome int32
+
+const (
+	// FETCH_OUTCOME_NONE: no request was made, or it was abandoned.
+	FetchOutcome_FETCH_OUTCOME_NONE FetchOutcome = 0
+	// FETCH_OUTCOME_ANSWERED: the site answered (a page, a 404, a throttle).
+	FetchOutcome_FETCH_OUTCOME_ANSWERED FetchOutcome = 1
+	// FETCH_OUTCOME_FAILED: a 5xx, a timeout or a broken connection.
+	FetchOutcome_FETCH_OUTCOME_FAILED FetchOutcome = 2
+)
+
+// Enum value maps for FetchOutcome.
+var (
+	FetchOutcome_name = map[int32]string{
+		0: "FETCH_OUTCOME_NONE",
+		1: "FETCH_OUTCOME_ANSWERED",
+		2: "FETCH_OUTCOME_FAILED",
+	}
+	FetchOutcome_value = map[string]int32{
+		"FETCH_OUTCOME_NONE":     0,
+		"FETCH_OUTCOME_ANSWERED": 1,
+		"FETCH_OUTCOME_FAILED":   2,
+	}
+)
+
+func (x FetchOutcome) Enum() *FetchOutcome {
+	p := new(FetchOutcome)
+	*p = x
+	return p
+}
+
+func (x FetchOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FetchOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_signalscrape_proto_enumTypes[0].Descriptor()
+}
+
+func (FetchOutcome) Type() protoreflect.EnumType {
+	return &file_signalscrape_proto_enumTypes[0]
+}
+
+func (x FetchOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FetchOutcome.Descriptor instead.
+func (FetchOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{0}
+}
+
 // Entry is one accepted upload row: the column label and the donor id fetched.
 type Entry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1140,7 +1193,10 @@ type WorkStatus struct {
 	Member           string `protobuf:"bytes,15,opt,name=member,proto3" json:"member,omitempty"`
 	// retry marks an error that is passing (the store did not take the
 	// request's event): the same request may succeed shortly.
-	Retry         bool `protobuf:"varint,16,opt,name=retry,proto3" json:"retry,omitempty"`
+	Retry bool `protobuf:"varint,16,opt,name=retry,proto3" json:"retry,omitempty"`
+	// problem is the failure that holds the work back now (a store write that
+	// keeps failing); empty once it is overcome.
+	Problem       string `protobuf:"bytes,17,opt,name=problem,proto3" json:"problem,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1285,6 +1341,13 @@ func (x *WorkStatus) GetRetry() bool {
 		return x.Retry
 	}
 	return false
+}
+
+func (x *WorkStatus) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
 }
 
 // StartTask tells a task actor which donor to fetch for which work.
@@ -2005,11 +2068,13 @@ func (*RenewAck) Descriptor() ([]byte, []int) {
 }
 
 // ReleasePermit returns a lease or withdraws a queued request. A positive
-// throttle_until_unix_ms pauses every grant until then (Retry-After).
+// throttle_until_unix_ms pauses every grant until then (Retry-After);
+// outcome says how the site answered, for the bucket's circuit breaker.
 type ReleasePermit struct {
 	state               protoimpl.MessageState `protogen:"open.v1"`
 	RequestId           string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	ThrottleUntilUnixMs int64                  `protobuf:"varint,2,opt,name=throttle_until_unix_ms,json=throttleUntilUnixMs,proto3" json:"throttle_until_unix_ms,omitempty"`
+	Outcome             FetchOutcome           `protobuf:"varint,3,opt,name=outcome,proto3,enum=signalscrape.FetchOutcome" json:"outcome,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
@@ -2056,6 +2121,13 @@ func (x *ReleasePermit) GetThrottleUntilUnixMs() int64 {
 		return x.ThrottleUntilUnixMs
 	}
 	return 0
+}
+
+func (x *ReleasePermit) GetOutcome() FetchOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return FetchOutcome_FETCH_OUTCOME_NONE
 }
 
 // ReleaseAck answers ReleasePermit.
@@ -2401,7 +2473,7 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1a\n" +
 	"\battempts\x18\x04 \x01(\x05R\battempts\x12#\n" +
 	"\revidence_blob\x18\x05 \x01(\tR\fevidenceBlob\x12,\n" +
-	"\x12evidence_html_blob\x18\x06 \x01(\tR\x10evidenceHtmlBlob\"\x8d\x04\n" +
+	"\x12evidence_html_blob\x18\x06 \x01(\tR\x10evidenceHtmlBlob\"\xa7\x04\n" +
 	"\n" +
 	"WorkStatus\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x16\n" +
@@ -2423,7 +2495,8 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x05error\x18\r \x01(\tR\x05error\x12+\n" +
 	"\x11upstream_requests\x18\x0e \x01(\x03R\x10upstreamRequests\x12\x16\n" +
 	"\x06member\x18\x0f \x01(\tR\x06member\x12\x14\n" +
-	"\x05retry\x18\x10 \x01(\bR\x05retry\"i\n" +
+	"\x05retry\x18\x10 \x01(\bR\x05retry\x12\x18\n" +
+	"\aproblem\x18\x11 \x01(\tR\aproblem\"i\n" +
 	"\tStartTask\x12\x16\n" +
 	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1e\n" +
@@ -2477,11 +2550,12 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
-	"\bRenewAck\"c\n" +
+	"\bRenewAck\"\x99\x01\n" +
 	"\rReleasePermit\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x123\n" +
-	"\x16throttle_until_unix_ms\x18\x02 \x01(\x03R\x13throttleUntilUnixMs\"\f\n" +
+	"\x16throttle_until_unix_ms\x18\x02 \x01(\x03R\x13throttleUntilUnixMs\x124\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2\x1a.signalscrape.FetchOutcomeR\aoutcome\"\f\n" +
 	"\n" +
 	"ReleaseAck\"$\n" +
 	"\n" +
@@ -2498,7 +2572,11 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x05ready\x18\x06 \x01(\bR\x05ready\x125\n" +
 	"\x17throttled_until_unix_ms\x18\a \x01(\x03R\x14throttledUntilUnixMs\"?\n" +
 	"\x0fSetBucketLimits\x12,\n" +
-	"\x06limits\x18\x01 \x01(\v2\x14.signalscrape.LimitsR\x06limitsB/Z-github.com/signalscrape/signalscrape/messagesb\x06proto3"
+	"\x06limits\x18\x01 \x01(\v2\x14.signalscrape.LimitsR\x06limits*\\\n" +
+	"\fFetchOutcome\x12\x16\n" +
+	"\x12FETCH_OUTCOME_NONE\x10\x00\x12\x1a\n" +
+	"\x16FETCH_OUTCOME_ANSWERED\x10\x01\x12\x18\n" +
+	"\x14FETCH_OUTCOME_FAILED\x10\x02B/Z-github.com/signalscrape/signalscrape/messagesb\x06proto3"
 
 var (
 	file_signalscrape_proto_rawDescOnce sync.Once
@@ -2512,70 +2590,73 @@ func file_signalscrape_proto_rawDescGZIP() []byte {
 	return file_signalscrape_proto_rawDescData
 }
 
+var file_signalscrape_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_signalscrape_proto_goTypes = []any{
-	(*Entry)(nil),             // 0: signalscrape.Entry
-	(*Rejection)(nil),         // 1: signalscrape.Rejection
-	(*WorkCreated)(nil),       // 2: signalscrape.WorkCreated
-	(*WorkActivated)(nil),     // 3: signalscrape.WorkActivated
-	(*TaskAttemptFailed)(nil), // 4: signalscrape.TaskAttemptFailed
-	(*TaskCompleted)(nil),     // 5: signalscrape.TaskCompleted
-	(*TaskFailed)(nil),        // 6: signalscrape.TaskFailed
-	(*WorkCancelled)(nil),     // 7: signalscrape.WorkCancelled
-	(*WorkFinished)(nil),      // 8: signalscrape.WorkFinished
-	(*Event)(nil),             // 9: signalscrape.Event
-	(*WakeWork)(nil),          // 10: signalscrape.WakeWork
-	(*WakeAck)(nil),           // 11: signalscrape.WakeAck
-	(*GetStatus)(nil),         // 12: signalscrape.GetStatus
-	(*CancelWork)(nil),        // 13: signalscrape.CancelWork
-	(*Counts)(nil),            // 14: signalscrape.Counts
-	(*TaskError)(nil),         // 15: signalscrape.TaskError
-	(*WorkStatus)(nil),        // 16: signalscrape.WorkStatus
-	(*StartTask)(nil),         // 17: signalscrape.StartTask
-	(*TaskResult)(nil),        // 18: signalscrape.TaskResult
-	(*StopWorkTasks)(nil),     // 19: signalscrape.StopWorkTasks
-	(*ListWorkTasks)(nil),     // 20: signalscrape.ListWorkTasks
-	(*WorkTasks)(nil),         // 21: signalscrape.WorkTasks
-	(*GetHostStats)(nil),      // 22: signalscrape.GetHostStats
-	(*HostStats)(nil),         // 23: signalscrape.HostStats
-	(*Limits)(nil),            // 24: signalscrape.Limits
-	(*AcquirePermit)(nil),     // 25: signalscrape.AcquirePermit
-	(*PermitGranted)(nil),     // 26: signalscrape.PermitGranted
-	(*RenewLeases)(nil),       // 27: signalscrape.RenewLeases
-	(*RenewAck)(nil),          // 28: signalscrape.RenewAck
-	(*ReleasePermit)(nil),     // 29: signalscrape.ReleasePermit
-	(*ReleaseAck)(nil),        // 30: signalscrape.ReleaseAck
-	(*MemberGone)(nil),        // 31: signalscrape.MemberGone
-	(*GetBucket)(nil),         // 32: signalscrape.GetBucket
-	(*BucketInfo)(nil),        // 33: signalscrape.BucketInfo
-	(*SetBucketLimits)(nil),   // 34: signalscrape.SetBucketLimits
-	nil,                       // 35: signalscrape.RenewLeases.DonorsEntry
-	(*actor.PID)(nil),         // 36: actor.PID
+	(FetchOutcome)(0),         // 0: signalscrape.FetchOutcome
+	(*Entry)(nil),             // 1: signalscrape.Entry
+	(*Rejection)(nil),         // 2: signalscrape.Rejection
+	(*WorkCreated)(nil),       // 3: signalscrape.WorkCreated
+	(*WorkActivated)(nil),     // 4: signalscrape.WorkActivated
+	(*TaskAttemptFailed)(nil), // 5: signalscrape.TaskAttemptFailed
+	(*TaskCompleted)(nil),     // 6: signalscrape.TaskCompleted
+	(*TaskFailed)(nil),        // 7: signalscrape.TaskFailed
+	(*WorkCancelled)(nil),     // 8: signalscrape.WorkCancelled
+	(*WorkFinished)(nil),      // 9: signalscrape.WorkFinished
+	(*Event)(nil),             // 10: signalscrape.Event
+	(*WakeWork)(nil),          // 11: signalscrape.WakeWork
+	(*WakeAck)(nil),           // 12: signalscrape.WakeAck
+	(*GetStatus)(nil),         // 13: signalscrape.GetStatus
+	(*CancelWork)(nil),        // 14: signalscrape.CancelWork
+	(*Counts)(nil),            // 15: signalscrape.Counts
+	(*TaskError)(nil),         // 16: signalscrape.TaskError
+	(*WorkStatus)(nil),        // 17: signalscrape.WorkStatus
+	(*StartTask)(nil),         // 18: signalscrape.StartTask
+	(*TaskResult)(nil),        // 19: signalscrape.TaskResult
+	(*StopWorkTasks)(nil),     // 20: signalscrape.StopWorkTasks
+	(*ListWorkTasks)(nil),     // 21: signalscrape.ListWorkTasks
+	(*WorkTasks)(nil),         // 22: signalscrape.WorkTasks
+	(*GetHostStats)(nil),      // 23: signalscrape.GetHostStats
+	(*HostStats)(nil),         // 24: signalscrape.HostStats
+	(*Limits)(nil),            // 25: signalscrape.Limits
+	(*AcquirePermit)(nil),     // 26: signalscrape.AcquirePermit
+	(*PermitGranted)(nil),     // 27: signalscrape.PermitGranted
+	(*RenewLeases)(nil),       // 28: signalscrape.RenewLeases
+	(*RenewAck)(nil),          // 29: signalscrape.RenewAck
+	(*ReleasePermit)(nil),     // 30: signalscrape.ReleasePermit
+	(*ReleaseAck)(nil),        // 31: signalscrape.ReleaseAck
+	(*MemberGone)(nil),        // 32: signalscrape.MemberGone
+	(*GetBucket)(nil),         // 33: signalscrape.GetBucket
+	(*BucketInfo)(nil),        // 34: signalscrape.BucketInfo
+	(*SetBucketLimits)(nil),   // 35: signalscrape.SetBucketLimits
+	nil,                       // 36: signalscrape.RenewLeases.DonorsEntry
+	(*actor.PID)(nil),         // 37: actor.PID
 }
 var file_signalscrape_proto_depIdxs = []int32{
-	0,  // 0: signalscrape.WorkCreated.entries:type_name -> signalscrape.Entry
-	1,  // 1: signalscrape.WorkCreated.rejected:type_name -> signalscrape.Rejection
-	2,  // 2: signalscrape.Event.created:type_name -> signalscrape.WorkCreated
-	3,  // 3: signalscrape.Event.activated:type_name -> signalscrape.WorkActivated
-	4,  // 4: signalscrape.Event.attempt_failed:type_name -> signalscrape.TaskAttemptFailed
-	5,  // 5: signalscrape.Event.completed:type_name -> signalscrape.TaskCompleted
-	6,  // 6: signalscrape.Event.failed:type_name -> signalscrape.TaskFailed
-	7,  // 7: signalscrape.Event.cancelled:type_name -> signalscrape.WorkCancelled
-	8,  // 8: signalscrape.Event.finished:type_name -> signalscrape.WorkFinished
-	14, // 9: signalscrape.WorkStatus.counts:type_name -> signalscrape.Counts
-	15, // 10: signalscrape.WorkStatus.errors:type_name -> signalscrape.TaskError
-	36, // 11: signalscrape.StartTask.work:type_name -> actor.PID
-	5,  // 12: signalscrape.TaskResult.completed:type_name -> signalscrape.TaskCompleted
-	6,  // 13: signalscrape.TaskResult.failed:type_name -> signalscrape.TaskFailed
-	4,  // 14: signalscrape.TaskResult.attempts:type_name -> signalscrape.TaskAttemptFailed
-	35, // 15: signalscrape.RenewLeases.donors:type_name -> signalscrape.RenewLeases.DonorsEntry
-	24, // 16: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
-	24, // 17: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	1,  // 0: signalscrape.WorkCreated.entries:type_name -> signalscrape.Entry
+	2,  // 1: signalscrape.WorkCreated.rejected:type_name -> signalscrape.Rejection
+	3,  // 2: signalscrape.Event.created:type_name -> signalscrape.WorkCreated
+	4,  // 3: signalscrape.Event.activated:type_name -> signalscrape.WorkActivated
+	5,  // 4: signalscrape.Event.attempt_failed:type_name -> signalscrape.TaskAttemptFailed
+	6,  // 5: signalscrape.Event.completed:type_name -> signalscrape.TaskCompleted
+	7,  // 6: signalscrape.Event.failed:type_name -> signalscrape.TaskFailed
+	8,  // 7: signalscrape.Event.cancelled:type_name -> signalscrape.WorkCancelled
+	9,  // 8: signalscrape.Event.finished:type_name -> signalscrape.WorkFinished
+	15, // 9: signalscrape.WorkStatus.counts:type_name -> signalscrape.Counts
+	16, // 10: signalscrape.WorkStatus.errors:type_name -> signalscrape.TaskError
+	37, // 11: signalscrape.StartTask.work:type_name -> actor.PID
+	6,  // 12: signalscrape.TaskResult.completed:type_name -> signalscrape.TaskCompleted
+	7,  // 13: signalscrape.TaskResult.failed:type_name -> signalscrape.TaskFailed
+	5,  // 14: signalscrape.TaskResult.attempts:type_name -> signalscrape.TaskAttemptFailed
+	36, // 15: signalscrape.RenewLeases.donors:type_name -> signalscrape.RenewLeases.DonorsEntry
+	0,  // 16: signalscrape.ReleasePermit.outcome:type_name -> signalscrape.FetchOutcome
+	25, // 17: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
+	25, // 18: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_signalscrape_proto_init() }
@@ -2597,13 +2678,14 @@ func file_signalscrape_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_signalscrape_proto_rawDesc), len(file_signalscrape_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_signalscrape_proto_goTypes,
 		DependencyIndexes: file_signalscrape_proto_depIdxs,
+		EnumInfos:         file_signalscrape_proto_enumTypes,
 		MessageInfos:      file_signalscrape_proto_msgTypes,
 	}.Build()
 	File_signalscrape_proto = out.File

@@ -21,13 +21,13 @@ import (
 // TestSingleNode runs the whole job on one node with the embedded store, as
 // processes: upload, live status, the exact matrix, a kill -9 in the middle
 // and a restart that resumes without fetching anything twice, the cache on a
-// second upload, and cancel.
+// second upload, bad input, and cancel.
 func TestSingleNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
 	}
 	m := startMock(t, "--latency", "1ms")
-	n := launchNode(t, m, nodeSpec{name: "solo", dataDir: t.TempDir()})
+	n := launchNode(t, m, nodeSpec{name: "solo", dataDir: t.TempDir(), extra: []string{"--max-upload-bytes", fmt.Sprint(testMaxUpload)}})
 	input := fixtures.Path(t, "pcawg_ids_matched_DonorID.csv")
 
 	up := upload(t, n.client, input, client.UploadOptions{})
@@ -52,6 +52,7 @@ func TestSingleNode(t *testing.T) {
 	checkPolite(t, m, testMinGap, 2)
 
 	t.Run("cache", func(t *testing.T) { checkCachedRerun(t, n, m, input) })
+	t.Run("bad input", func(t *testing.T) { checkBadInput(t, n, up.IDWork) })
 	t.Run("cancel", func(t *testing.T) { checkCancel(t, n, m) })
 }
 

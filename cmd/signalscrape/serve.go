@@ -44,6 +44,8 @@ type serveFlags struct {
 	retryBase, leaseTTL, fetchTimeout       time.Duration
 	contact                                 string
 	chromiumPath                            string
+	breakerFailures                         int
+	breakerCooldown                         time.Duration
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -72,6 +74,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.taskWindow, "task-window", 128, "tasks of one work running at once")
 	fs.StringVar(&f.contact, "contact", "", "contact (e-mail or URL) sent in the User-Agent")
 	fs.StringVar(&f.chromiumPath, "chromium", "", "browser source: the Chromium to run (default: chromium found in PATH or /usr/bin)")
+	fs.IntVar(&f.breakerFailures, "breaker-failures", 5, "failed upstream requests in a row (5xx, timeouts, broken connections) that pause every grant")
+	fs.DurationVar(&f.breakerCooldown, "breaker-cooldown", 30*time.Second, "pause after the failures, before one probe request")
 }
 
 // check validates the flags together.
@@ -83,6 +87,8 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--min-interval %s and --max-interval %s: need 0 <= min <= max", f.minInterval, f.maxInterval)
 	case f.maxConcurrency < 1:
 		return fmt.Errorf("--max-concurrency %d: need at least 1", f.maxConcurrency)
+	case f.breakerFailures < 1 || f.breakerCooldown <= 0:
+		return fmt.Errorf("--breaker-failures %d and --breaker-cooldown %s: need at least 1 and a positive time", f.breakerFailures, f.breakerCooldown)
 	case f.blobURL != "":
 		return errors.New("--blob-url is not supported yet: uploads and results are kept in the database")
 	}
@@ -188,6 +194,9 @@ func startNode(f *serveFlags, store persistence.Store, src source.Source, logger
 			MaxAttempts:   f.maxAttempts,
 			RetryBase:     f.retryBase,
 			FetchTimeout:  f.fetchTimeout,
+
+			BreakerFailures: f.breakerFailures,
+			BreakerCooldown: f.breakerCooldown,
 		},
 	})
 }

@@ -29,6 +29,9 @@ type StatusJSON struct {
 	Member           string          `json:"member,omitempty"`
 	UpstreamRequests int64           `json:"upstream_requests"`
 	Source           *SourceJSON     `json:"source,omitempty"`
+	// Problem is a store failure that holds the work back until a retry
+	// succeeds.
+	Problem string `json:"problem,omitempty"`
 }
 
 // SourceJSON is the upstream source of the node that answered: whether it
@@ -87,6 +90,7 @@ func StatusBody(st *messages.WorkStatus) StatusJSON {
 		UpdatedAt:        timestamp(st.GetUpdatedAtUnixMs()),
 		Member:           st.GetMember(),
 		UpstreamRequests: st.GetUpstreamRequests(),
+		Problem:          st.GetProblem(),
 	}
 	if st.GetResultBlob() != "" {
 		body.DownloadURL = "/download/" + st.GetIdwork()

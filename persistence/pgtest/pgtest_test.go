@@ -37,7 +37,11 @@ func TestStartAndStop(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Errorf("SELECT 1 = %d, %v", one, err)
 	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (x int)"); err != nil {
+		t.Fatal(err)
+	}
 	conn.Close(ctx)
+	checkHaltAndResume(t, srv, url)
 
 	srv.Stop()
 	if _, err := os.Stat(srv.dir); !errors.Is(err, os.ErrNotExist) {
@@ -71,5 +75,27 @@ func TestForTestGivesSeparateDatabases(t *testing.T) {
 	err = connB.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'").Scan(&n)
 	if err != nil || n != 0 {
 		t.Errorf("table of database a seen in b: count %d, %v", n, err)
+	}
+}
+
+// checkHaltAndResume halts the server, checks that it is down, and resumes
+// it at the same address with its data.
+func checkHaltAndResume(t *testing.T, srv *Server, url string) {
+	ctx := context.Background()
+	srv.Halt()
+	if conn, err := pgx.Connect(ctx, url); err == nil {
+		conn.Close(ctx)
+		t.Fatal("the server answers while halted")
+	}
+	if err := srv.Resume(ctx); err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connecting after Resume: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SELECT x FROM kept"); err != nil {
+		t.Fatalf("the data did not survive the restart: %v", err)
 	}
 }

@@ -44,9 +44,11 @@ const (
 // Server is one running PostgreSQL cluster. Its methods are safe for
 // concurrent use.
 type Server struct {
-	dir  string
-	port int
-	proc *process
+	dir   string
+	port  int
+	bin   string
+	owner *syscall.Credential
+	proc  *process
 
 	// mu serialises CREATE DATABASE, which copies template1.
 	mu        sync.Mutex
@@ -71,7 +73,7 @@ func Start(ctx context.Context, logf func(string, ...any)) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir}
+	s := &Server{dir: dir, bin: bin, owner: owner}
 	logf("pgtest: creating a PostgreSQL cluster in %s with %s", dir, bin)
 	if err := initCluster(ctx, bin, s.dataDir(), owner); err != nil {
 		s.Stop()
@@ -141,6 +143,22 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Halt stops the server as a database restart would, ending every session,
+// but keeps its data. It is not safe to call concurrently with Resume.
+func (s *Server) Halt() {
+	s.proc.stop()
+}
+
+// Resume starts a halted server again, on the same port and data, and
+// waits until it accepts connections.
+func (s *Server) Resume(ctx context.Context) error {
+	var err error
+	if s.proc, err = startProcess(s.bin, s.serverArgs(), s.logPath(), s.owner); err != nil {
+		return err
+	}
+	return s.waitReady(ctx)
 }
 
 // URL is the address of the server's postgres database, as superuser.

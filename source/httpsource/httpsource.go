@@ -45,7 +45,9 @@ type Config struct {
 	// Template is an http or https URL containing {id}, which Fetch
 	// replaces by the path-escaped donor id.
 	Template string
-	// Client sends the requests; nil means a client of its own.
+	// Client sends the requests; nil means a client of its own, without
+	// keep-alive (see newClient). A client that reuses connections may
+	// send a request twice.
 	Client *http.Client
 	// UserAgent is the User-Agent header; empty means DefaultUserAgent.
 	UserAgent string
@@ -71,7 +73,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("checking http source timeout: %s is negative", cfg.Timeout)
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{}
+		cfg.Client = newClient()
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
@@ -80,6 +82,17 @@ func New(cfg Config) (*Source, error) {
 		cfg.Timeout = DefaultTimeout
 	}
 	return &Source{cfg: cfg, now: time.Now}, nil
+}
+
+// newClient returns a client that opens a connection per request. With
+// keep-alive, net/http sends a GET again by itself when a reused connection
+// breaks before the answer: a second request that no permit covered, right
+// after the first. A handshake per request is little for a site asked at
+// most once a second.
+func newClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
+	return &http.Client{Transport: t}
 }
 
 func checkTemplate(tmpl string) error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,5 +237,38 @@ func assertRetryable(t *testing.T, err error) {
 	var throttled *source.ThrottledError
 	if err == nil || errors.Is(err, source.ErrNotFound) || errors.As(err, &throttled) {
 		t.Errorf("err = %v, want a retryable error", err)
+	}
+}
+
+// TestFetchResetIsNotRepeated resets the connection of every second
+// request, as a struggling site may: the default client must report the
+// error, not send the request again on its own.
+func TestFetchResetIsNotRepeated(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1)%2 == 1 {
+			_, _ = w.Write([]byte("ok"))
+			return
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_ = conn.Close()
+	}))
+	defer srv.Close()
+	s, err := New(Config{Template: srv.URL + "/sample/{id}.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fetch(context.Background(), "DO1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fetch(context.Background(), "DO1"); err == nil {
+		t.Fatal("a reset connection gave no error")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Fatalf("the site saw %d requests for 2 fetches", n)
 	}
 }

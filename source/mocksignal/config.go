@@ -20,6 +20,10 @@ const DefaultAddr = "127.0.0.1:9000"
 // Config.RetryAfter is zero.
 const DefaultRetryAfter = time.Second
 
+// DefaultSlowDelay is how long a slow answer hangs when Config.SlowDelay is
+// zero.
+const DefaultSlowDelay = 10 * time.Second
+
 // DefaultPreviewDelay is how long the search preview lags behind the typed
 // text when Config.PreviewDelay is zero.
 const DefaultPreviewDelay = 300 * time.Millisecond
@@ -58,6 +62,20 @@ type Config struct {
 	// GarbageRate is the fraction of requests for a known donor answered
 	// 200 with an HTML page or a truncated profile.
 	GarbageRate float64
+	// SlowRate is the fraction of requests that hang for SlowDelay before
+	// they are answered, as a struggling site would.
+	SlowRate float64
+	// SlowDelay is how long a slow request hangs; zero means
+	// DefaultSlowDelay.
+	SlowDelay time.Duration
+	// ResetRate is the fraction of requests whose connection is closed
+	// without an answer.
+	ResetRate float64
+	// ErrorBurst, when positive, answers ErrorBurst requests in a row with
+	// 500, starting after the ErrorBurstAt-th request: a site that fails
+	// for a while. Throttling still comes first.
+	ErrorBurst   int
+	ErrorBurstAt int
 	// Seed seeds the generator of faults and latencies.
 	Seed uint64
 
@@ -87,20 +105,26 @@ func (c Config) Validate() error {
 	if c.RetryAfter < 0 {
 		return fmt.Errorf("retry after %s: must not be negative", c.RetryAfter)
 	}
+	if c.ErrorBurst < 0 || c.ErrorBurstAt < 0 || c.SlowDelay < 0 {
+		return fmt.Errorf("error burst %d at %d, slow delay %s: must not be negative", c.ErrorBurst, c.ErrorBurstAt, c.SlowDelay)
+	}
 	if c.PageDelay < 0 || c.PreviewDelay < 0 {
 		return fmt.Errorf("page delay %s, preview delay %s: must not be negative", c.PageDelay, c.PreviewDelay)
 	}
 	rates := []struct {
 		name string
 		rate float64
-	}{{"error", c.ErrorRate}, {"stale", c.StaleRate}, {"garbage", c.GarbageRate}, {"broken pages", c.BrokenPages}}
+	}{
+		{"error", c.ErrorRate}, {"stale", c.StaleRate}, {"garbage", c.GarbageRate}, {"broken pages", c.BrokenPages},
+		{"slow", c.SlowRate}, {"reset", c.ResetRate},
+	}
 	for _, r := range rates {
 		if !(r.rate >= 0 && r.rate <= 1) {
 			return fmt.Errorf("%s rate %v: must be between 0 and 1", r.name, r.rate)
 		}
 	}
-	if sum := c.ErrorRate + c.StaleRate + c.GarbageRate; sum > 1 {
-		return fmt.Errorf("error, stale and garbage rates add up to %v, more than 1", sum)
+	if sum := c.ErrorRate + c.StaleRate + c.GarbageRate + c.SlowRate + c.ResetRate; sum > 1 {
+		return fmt.Errorf("error, stale, garbage, slow and reset rates add up to %v, more than 1", sum)
 	}
 	return nil
 }
@@ -114,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PreviewDelay == 0 {
 		c.PreviewDelay = DefaultPreviewDelay
+	}
+	if c.SlowDelay == 0 {
+		c.SlowDelay = DefaultSlowDelay
 	}
 	return c
 }

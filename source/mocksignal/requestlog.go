@@ -21,10 +21,11 @@ type LogEntry struct {
 	Method        string    `json:"method"`
 	Path          string    `json:"path"`
 	// ID is the donor id of a /sample/ request with a valid id, else empty.
-	ID     string `json:"id"`
-	Status int    `json:"status"`
-	// Fault names the injected fault, if any: throttle, error, stale or
-	// garbage.
+	ID string `json:"id"`
+	// Status is the answer's status, 0 for a reset connection.
+	Status int `json:"status"`
+	// Fault names the injected fault, if any: throttle, error, stale,
+	// garbage, slow or reset.
 	Fault string `json:"fault,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package mocksignal
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -15,6 +16,8 @@ const (
 	faultError    = "error"
 	faultStale    = "stale"
 	faultGarbage  = "garbage"
+	faultSlow     = "slow"
+	faultReset    = "reset"
 )
 
 // plan is what the stand-in does with one /sample/ request.
@@ -39,15 +42,23 @@ func (s *Server) nextPlan() plan {
 		variant: s.rng.IntN(2) == 0,
 	}
 	u := s.rng.Float64()
+	burst := s.count - s.cfg.ErrorBurstAt
 	switch {
 	case s.cfg.ThrottleEvery > 0 && s.count%s.cfg.ThrottleEvery == 0:
 		p.fault = faultThrottle
+	case burst > 0 && burst <= s.cfg.ErrorBurst:
+		p.fault, p.variant = faultError, false
 	case u < s.cfg.ErrorRate:
 		p.fault = faultError
 	case u < s.cfg.ErrorRate+s.cfg.StaleRate:
 		p.fault = faultStale
 	case u < s.cfg.ErrorRate+s.cfg.StaleRate+s.cfg.GarbageRate:
 		p.fault = faultGarbage
+	case u < s.cfg.ErrorRate+s.cfg.StaleRate+s.cfg.GarbageRate+s.cfg.SlowRate:
+		p.fault = faultSlow
+		p.latency += s.cfg.SlowDelay
+	case u < s.cfg.ErrorRate+s.cfg.StaleRate+s.cfg.GarbageRate+s.cfg.SlowRate+s.cfg.ResetRate:
+		p.fault = faultReset
 	}
 	return p
 }
@@ -68,6 +79,9 @@ func (s *Server) serveSample(w http.ResponseWriter, r *http.Request, name string
 	}
 	p := s.nextPlan()
 	if !sleep(r.Context(), p.latency) {
+		if p.fault == faultSlow {
+			return id, p.fault
+		}
 		return id, ""
 	}
 	switch p.fault {
@@ -76,6 +90,9 @@ func (s *Server) serveSample(w http.ResponseWriter, r *http.Request, name string
 		return id, p.fault
 	case faultError:
 		serverError(w, p.variant)
+		return id, p.fault
+	case faultReset:
+		resetConnection(w)
 		return id, p.fault
 	}
 	path, known := s.index.path(id)
@@ -113,6 +130,20 @@ func (s *Server) throttle(w http.ResponseWriter) {
 	secs := (s.cfg.RetryAfter + time.Second - 1) / time.Second
 	w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 	http.Error(w, "too many requests", http.StatusTooManyRequests)
+}
+
+// resetConnection closes the connection without an answer. Where the
+// connection cannot be taken over (a test's recorder) it answers 502.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "connection reset", http.StatusBadGateway)
+		return
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = conn.Close()
 }
 
 func serverError(w http.ResponseWriter, badGateway bool) {

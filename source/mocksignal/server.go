@@ -81,6 +81,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Start: start, End: end, StartUnixNano: start.UnixNano(), EndUnixNano: end.UnixNano(),
 		Method: r.Method, Path: r.URL.Path, ID: id, Status: sw.finalStatus(r), Fault: fault,
 	}
+	if fault == faultReset {
+		entry.Status = 0
+	}
 	if err := s.reqLog.write(entry); err != nil {
 		s.logger.Warn("logging request", "err", err)
 	}
