@@ -53,6 +53,8 @@ type Deps struct {
 	NotFoundTTL time.Duration
 	// Stats counts what this member did, for /admin/cluster and /metrics.
 	Stats *Stats
+	// Metrics receives what the actors measure; nil measures nothing.
+	Metrics Metrics
 }
 
 // WithDefaults fills unset fields with the production defaults.

@@ -17,6 +17,7 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/messages"
@@ -41,6 +42,9 @@ type Config struct {
 	// Actors holds the actors' tuning (limits, window, retries); Store, Source,
 	// Logger and the cluster are filled in by Start.
 	Actors actors.Deps
+	// Metrics, when set, is the registry the node's metrics are added to;
+	// the caller serves it. Pass a registry of this node's own.
+	Metrics prometheus.Registerer
 }
 
 // Node is one running member. Its methods are safe for concurrent use.
@@ -51,6 +55,7 @@ type Node struct {
 	cluster *pcluster.Cluster
 	members *membership
 	deps    *actors.Deps
+	metrics *nodeMetrics
 
 	sweep chan struct{}
 	stop  chan struct{}
@@ -71,6 +76,7 @@ func Start(cfg Config) (*Node, error) {
 	n.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(levelFilter{Handler: cfg.Logger.Handler(), min: cfg.FrameworkLevel}).With("component", "protoactor")
 	}))
+	n.metrics = newNodeMetrics()
 	n.deps = n.newDeps()
 	n.members = newMembership(membershipConfig{
 		name:       cfg.NodeName,
@@ -101,13 +107,20 @@ func Start(cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.sweepLoop()
 	n.requestSweep()
+	if cfg.Metrics != nil {
+		if err := n.metrics.register(cfg.Metrics, n); err != nil {
+			n.Stop()
+			return nil, fmt.Errorf("registering metrics: %w", err)
+		}
+	}
 	n.log.Info("node started", "member", cfg.NodeName, "gossip_addr", cfg.GossipAddr, "actor_addr", cfg.ActorAddr)
 	return n, nil
 }
 
 func (n *Node) newDeps() *actors.Deps {
 	d := n.cfg.Actors
-	d.Store = n.cfg.Store
+	d.Store = timedStore{Store: n.cfg.Store, seconds: n.metrics.appendSeconds}
+	d.Metrics = n.metrics
 	d.Source = n.cfg.Source
 	d.Logger = n.cfg.Logger
 	d.Member = n.cfg.NodeName

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/cluster"
 
@@ -141,7 +144,9 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			logger.Warn("the browser source cannot run here; works stay pending until it can", "err", err)
 		}
 	}
-	node, err := startNode(f, store, src, logger)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	node, err := startNode(f, store, src, reg, logger)
 	if err != nil {
 		return err
 	}
@@ -154,13 +159,14 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			AdminToken:     f.adminToken,
 			MaxUploadBytes: f.maxUploadBytes,
 			Version:        version,
+			Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		}),
 		web.New(web.Config{Backend: node, Logger: logger, Version: version}),
 	)
 	return serveHTTP(ctx, f.httpAddr, handler, logger)
 }
 
-func startNode(f *serveFlags, store persistence.Store, src source.Source, logger *slog.Logger) (*cluster.Node, error) {
+func startNode(f *serveFlags, store persistence.Store, src source.Source, reg *prometheus.Registry, logger *slog.Logger) (*cluster.Node, error) {
 	frameworkLevel, err := parseLevel(f.frameworkLevel)
 	if err != nil {
 		return nil, err
@@ -179,6 +185,7 @@ func startNode(f *serveFlags, store persistence.Store, src source.Source, logger
 		Source:         src,
 		Logger:         logger,
 		FrameworkLevel: frameworkLevel,
+		Metrics:        reg,
 		Actors: actors.Deps{
 			DefaultLimits: f.limits(),
 			LeaseTTL:      f.leaseTTL,
@@ -210,14 +217,18 @@ func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *s
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	// Request contexts end with ctx, so that open event streams do not hold
-	// up the shutdown.
+	// up the shutdown. Slow clients meet the timeouts: a minute to answer,
+	// except where a route moves its own deadline (the event stream of a
+	// work's page, uploads and downloads), five minutes to send a request
+	// (a 50 MB upload at 170 kB/s).
 	srv := &http.Server{
 		Handler:           handler,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
+		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
