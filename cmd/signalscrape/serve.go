@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,8 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--min-interval %s and --max-interval %s: need 0 <= min <= max", f.minInterval, f.maxInterval)
 	case f.maxConcurrency < 1:
 		return fmt.Errorf("--max-concurrency %d: need at least 1", f.maxConcurrency)
+	case strings.ContainsFunc(f.contact, unicode.IsControl):
+		return errors.New("--contact must not hold control characters: it goes into a header")
 	case f.blobURL != "":
 		return errors.New("--blob-url is not supported yet: uploads and results are kept in the database")
 	}
@@ -245,13 +248,18 @@ func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *s
 	return srv.Shutdown(sctx)
 }
 
-func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
+// userAgent names the service, its version and the operator's contact, so
+// that the site's owners know who sends the requests.
+func userAgent(contact string) string {
 	ua := "signalscrape/" + version + " (+https://github.com/signalscrape/signalscrape"
-	if f.contact != "" {
-		ua += "; " + f.contact
+	if contact != "" {
+		ua += "; " + contact
 	}
-	ua += ")"
+	return ua + ")"
+}
 
+func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
+	ua := userAgent(f.contact)
 	switch f.sourceKind {
 	case "http":
 		return httpsource.New(httpsource.Config{Template: f.sourceURL, UserAgent: ua, Timeout: f.fetchTimeout})
