@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func TestSingleNodeMetrics(t *testing.T) {
 			t.Errorf("family %s is missing", name)
 		}
 	}
+	checkDashboard(t, before)
 	if got := value(before, "signalscrape_members", "status", "alive"); got != 1 {
 		t.Errorf("alive members %v, want 1", got)
 	}
@@ -151,5 +154,24 @@ func checkUserAgent(t *testing.T, m *mock, want ...string) {
 	}
 	if donors == 0 {
 		t.Fatal("the site saw no request for a donor")
+	}
+}
+
+// checkDashboard checks that every metric the Grafana dashboard queries is
+// one the node exposes, so that the two cannot drift apart.
+func checkDashboard(t *testing.T, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	data, err := os.ReadFile("../../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\b(signalscrape|go)_[a-z_]+`).FindAllString(string(data), -1)
+	if len(names) < 10 {
+		t.Fatalf("the dashboard names only %v", names)
+	}
+	for _, name := range names {
+		if families[strings.TrimSuffix(name, "_bucket")] == nil {
+			t.Errorf("the dashboard queries %s, which /metrics does not have", name)
+		}
 	}
 }
