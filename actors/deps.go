@@ -61,6 +61,8 @@ type Deps struct {
 	NotFoundTTL time.Duration
 	// Stats counts what this member did, for /admin/cluster and /metrics.
 	Stats *Stats
+	// Metrics receives what the actors measure; nil measures nothing.
+	Metrics Metrics
 
 	// running counts this member's task goroutines.
 	running *sync.WaitGroup

@@ -81,7 +81,11 @@ func (t *task) launch(ctx actor.Context) {
 	t.deps.running.Add(1)
 	go func() {
 		defer t.deps.running.Done()
-		system.Root.Send(self, &taskDone{result: r.do(soft)})
+		res := r.do(soft)
+		if res != nil {
+			t.deps.measure().TaskSettled(settledStatus(res))
+		}
+		system.Root.Send(self, &taskDone{result: res})
 	}()
 }
 
@@ -143,8 +147,10 @@ func (r *run) fromCache(ctx context.Context) *messages.TaskResult {
 	}
 	switch {
 	case e.Outcome == persistence.OutcomeFound:
+		r.deps.measure().CacheHit()
 		return r.completed(e, true, 0)
 	case e.Outcome == persistence.OutcomeNotFound && time.Since(e.FetchedAt) < r.deps.NotFoundTTL:
+		r.deps.measure().CacheHit()
 		return r.failed(source.ErrNotFound.Error(), 0, true)
 	}
 	return nil
@@ -163,6 +169,7 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	if err != nil {
 		return nil, err
 	}
+	r.deps.measure().PermitGranted()
 	// Another task may have fetched the donor while this one waited.
 	if res := r.fromCache(ctx); res != nil {
 		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
@@ -185,8 +192,10 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	}()
 
 	r.log.Debug("fetch", "request_id", lease.ID, "not_before", lease.NotBefore.Format("15:04:05.000000"))
+	began := time.Now()
 	res, err := r.deps.Source.Fetch(fetchCtx, r.start.Id)
 	var until time.Time
+	took := time.Since(began)
 	var throttled *source.ThrottledError
 	if errors.As(err, &throttled) {
 		until = throttled.Until
@@ -195,7 +204,9 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	if isLost(lease) && err != nil {
 		err = errLeaseLost
 	}
-	return r.settle(ctx, res, err, attempt)
+	settled, serr := r.settle(ctx, res, err, attempt)
+	r.deps.measure().Fetched(fetchOutcome(err, settled != nil), took)
+	return settled, serr
 }
 
 // sourceProblem returns why src cannot fetch on this member, or nil; a
@@ -327,6 +338,14 @@ func (r *run) completed(e persistence.CacheEntry, fromCache bool, attempts int32
 		},
 		Attempts: r.attempts,
 	}
+}
+
+// settledStatus names a task result for the metrics.
+func settledStatus(res *messages.TaskResult) string {
+	if res.Completed != nil {
+		return persistence.StatusCompleted
+	}
+	return persistence.StatusFailed
 }
 
 func (r *run) failed(reason string, attempts int32, fromCache bool) *messages.TaskResult {

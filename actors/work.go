@@ -113,6 +113,21 @@ func (w *work) Receive(ctx actor.Context) {
 		// activation does not start those donors again.
 		w.flush(ctx)
 	}
+	w.reportTasks(ctx)
+}
+
+// reportTasks hands the task counts of an unfinished work to the metrics,
+// and forgets the work once it has finished or its activation stops.
+func (w *work) reportTasks(ctx actor.Context) {
+	if w.state == nil {
+		return
+	}
+	_, stopped := ctx.Message().(*actor.Stopped)
+	if stopped || w.missing || w.state.terminal() {
+		w.deps.measure().WorkTasks(w.id, nil)
+		return
+	}
+	w.deps.measure().WorkTasks(w.id, w.state.counts(len(w.dispatched)))
 }
 
 func (w *work) activate(ctx actor.Context, id string) {

@@ -74,7 +74,8 @@ func (n *Node) startIncarnation() (*incarnation, error) {
 // stats are the node's, so that counts survive a new incarnation.
 func (n *Node) newDeps() *actors.Deps {
 	d := n.cfg.Actors
-	d.Store = n.cfg.Store
+	d.Store = timedStore{Store: n.cfg.Store, seconds: n.metrics.appendSeconds}
+	d.Metrics = n.metrics
 	d.Source = n.cfg.Source
 	d.Logger = n.log
 	d.Member = n.cfg.NodeName

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/messages"
 	"github.com/signalscrape/signalscrape/persistence"
@@ -36,13 +38,17 @@ type Config struct {
 	// Actors holds the actors' tuning (limits, window, retries); Store, Source,
 	// Logger and the cluster are filled in by Start.
 	Actors actors.Deps
+	// Metrics, when set, is the registry the node's metrics are added to;
+	// the caller serves it. Pass a registry of this node's own.
+	Metrics prometheus.Registerer
 }
 
 // Node is one running member. Its methods are safe for concurrent use.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	stats *actors.Stats
+	cfg     Config
+	log     *slog.Logger
+	stats   *actors.Stats
+	metrics *nodeMetrics
 
 	// mu guards cur, which a rejoin replaces; restarting serialises rejoins.
 	mu         sync.RWMutex
@@ -61,6 +67,7 @@ func Start(cfg Config) (*Node, error) {
 	if n.stats == nil {
 		n.stats = &actors.Stats{}
 	}
+	n.metrics = newNodeMetrics()
 	inc, err := n.startIncarnation()
 	if err != nil {
 		return nil, err
@@ -70,6 +77,12 @@ func Start(cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.sweepLoop()
 	n.requestSweep()
+	if cfg.Metrics != nil {
+		if err := n.metrics.register(cfg.Metrics, n); err != nil {
+			n.Stop()
+			return nil, fmt.Errorf("registering metrics: %w", err)
+		}
+	}
 	n.log.Info("node started", "member", cfg.NodeName, "gossip_addr", cfg.GossipAddr, "actor_addr", cfg.ActorAddr)
 	return n, nil
 }

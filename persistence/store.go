@@ -84,6 +84,14 @@ type Lock interface {
 	Release(ctx context.Context) error
 }
 
+// WorkCounter is implemented by stores that count their works by status in
+// one query; /metrics reads it at every scrape. It is apart from Store so
+// that test fakes of Store need not implement it.
+type WorkCounter interface {
+	// CountWorks returns the number of works in each status that has any.
+	CountWorks(ctx context.Context) (map[string]int64, error)
+}
+
 // Store is the whole persistent state. Every method is safe for concurrent use.
 type Store interface {
 	// CreateWork stores a new work with its first event (sequence 1) and sets

@@ -14,8 +14,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/signalscrape/signalscrape/actors"
 	"github.com/signalscrape/signalscrape/cluster"
 
@@ -89,6 +93,8 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--max-concurrency %d: need at least 1", f.maxConcurrency)
 	case f.breakerFailures < 1 || f.breakerCooldown <= 0:
 		return fmt.Errorf("--breaker-failures %d and --breaker-cooldown %s: need at least 1 and a positive time", f.breakerFailures, f.breakerCooldown)
+	case strings.ContainsFunc(f.contact, unicode.IsControl):
+		return errors.New("--contact must not hold control characters: it goes into a header")
 	case f.blobURL != "":
 		return errors.New("--blob-url is not supported yet: uploads and results are kept in the database")
 	}
@@ -149,7 +155,9 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			logger.Warn("the browser source cannot run here; works stay pending until it can", "err", err)
 		}
 	}
-	node, err := startNode(f, store, src, logger)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	node, err := startNode(f, store, src, reg, logger)
 	if err != nil {
 		return err
 	}
@@ -162,13 +170,14 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			AdminToken:     f.adminToken,
 			MaxUploadBytes: f.maxUploadBytes,
 			Version:        version,
+			Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		}),
 		web.New(web.Config{Backend: node, Logger: logger, Version: version}),
 	)
 	return serveHTTP(ctx, f.httpAddr, handler, logger)
 }
 
-func startNode(f *serveFlags, store persistence.Store, src source.Source, logger *slog.Logger) (*cluster.Node, error) {
+func startNode(f *serveFlags, store persistence.Store, src source.Source, reg *prometheus.Registry, logger *slog.Logger) (*cluster.Node, error) {
 	frameworkLevel, err := parseLevel(f.frameworkLevel)
 	if err != nil {
 		return nil, err
@@ -187,6 +196,7 @@ func startNode(f *serveFlags, store persistence.Store, src source.Source, logger
 		Source:         src,
 		Logger:         logger,
 		FrameworkLevel: frameworkLevel,
+		Metrics:        reg,
 		Actors: actors.Deps{
 			DefaultLimits: f.limits(),
 			LeaseTTL:      f.leaseTTL,
@@ -221,14 +231,18 @@ func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *s
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	// Request contexts end with ctx, so that open event streams do not hold
-	// up the shutdown.
+	// up the shutdown. Slow clients meet the timeouts: a minute to answer,
+	// except where a route moves its own deadline (the event stream of a
+	// work's page, uploads and downloads), five minutes to send a request
+	// (a 50 MB upload at 170 kB/s).
 	srv := &http.Server{
 		Handler:           handler,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
+		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -245,13 +259,18 @@ func serveHTTP(ctx context.Context, addr string, handler http.Handler, logger *s
 	return srv.Shutdown(sctx)
 }
 
-func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
+// userAgent names the service, its version and the operator's contact, so
+// that the site's owners know who sends the requests.
+func userAgent(contact string) string {
 	ua := "signalscrape/" + version + " (+https://github.com/signalscrape/signalscrape"
-	if f.contact != "" {
-		ua += "; " + f.contact
+	if contact != "" {
+		ua += "; " + contact
 	}
-	ua += ")"
+	return ua + ")"
+}
 
+func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
+	ua := userAgent(f.contact)
 	switch f.sourceKind {
 	case "http":
 		return httpsource.New(httpsource.Config{Template: f.sourceURL, UserAgent: ua, Timeout: f.fetchTimeout})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // maxRequestBody bounds the body of every request but uploads.
@@ -17,6 +18,22 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r.Body = http.MaxBytesReader(w, r.Body, n)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// longWrite is how long /upload and /download may take to answer, against
+// the server's shorter write timeout: an upload is read for up to the
+// server's read timeout before its answer is written, and a matrix of a
+// million columns takes minutes to reach a slow client.
+const longWrite = 30 * time.Minute
+
+// writeWithin moves the connection's write deadline to d from now.
+func writeWithin(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 			next.ServeHTTP(w, r)
 		})
 	}

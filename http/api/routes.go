@@ -1,7 +1,7 @@
 // Package api serves the JSON API of a signalscrape node: uploads, the status,
 // result and cancelling of works, the works list, the admin calls and the
-// health checks. Every error answer is JSON {"error": "..."}. The web pages
-// and /metrics are served elsewhere.
+// health checks, /metrics and the API's OpenAPI description. Every error
+// answer is JSON {"error": "..."}. The web pages are served elsewhere.
 package api
 
 import (
@@ -28,6 +28,8 @@ type Config struct {
 	MaxUploadBytes int64
 	// Version is the program's version, shown by /readyz.
 	Version string
+	// Metrics serves GET /metrics; nil answers 404 there.
+	Metrics http.Handler
 }
 
 // server holds the configuration shared by the handlers. It is safe for
@@ -38,6 +40,7 @@ type server struct {
 	adminToken string
 	maxUpload  int64
 	version    string
+	metrics    http.Handler
 }
 
 // New returns the handler of every API endpoint. It panics if cfg.Backend is
@@ -52,12 +55,16 @@ func New(cfg Config) http.Handler {
 		adminToken: cfg.AdminToken,
 		maxUpload:  cfg.MaxUploadBytes,
 		version:    cfg.Version,
+		metrics:    cfg.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUploadBytes
+	}
+	if s.metrics == nil {
+		s.metrics = http.HandlerFunc(s.notFound)
 	}
 	return s.routes()
 }
@@ -68,17 +75,19 @@ func (s *server) routes() http.Handler {
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
-	r.Post("/upload", s.upload)
+	r.With(writeWithin(longWrite)).Post("/upload", s.upload)
 	r.Group(func(r chi.Router) {
 		r.Use(limitBody(maxRequestBody))
 		r.Get("/status/{idwork}", s.status)
-		r.Get("/download/{idwork}", s.download)
+		r.With(writeWithin(longWrite)).Get("/download/{idwork}", s.download)
 		r.Get("/evidence/{idwork}/{n}", s.evidence)
 		r.Get("/evidence/{idwork}/{n}/html", s.evidenceHTML)
 		r.Post("/cancel/{idwork}", s.cancel)
 		r.Get("/works", s.works)
 		r.Get("/healthz", s.healthz)
 		r.Get("/readyz", s.readyz)
+		r.Get("/metrics", s.metrics.ServeHTTP)
+		r.Get("/openapi.yaml", s.openAPI)
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(s.adminOnly)
 			r.Get("/limits", s.limits)

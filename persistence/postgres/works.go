@@ -194,6 +194,25 @@ WHERE status NOT IN ('completed', 'completed_with_errors', 'failed', 'cancelled'
 	return ids, nil
 }
 
+// CountWorks returns the number of works in each status that has any.
+func (s *Store) CountWorks(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM works GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("counting works: %w", err)
+	}
+	counts := map[string]int64{}
+	var status string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		counts[status] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counting works: %w", err)
+	}
+	return counts, nil
+}
+
 // scanSummary reads the summaryColumns of one row.
 func scanSummary(row pgx.Row) (persistence.WorkSummary, error) {
 	var w persistence.WorkSummary

@@ -254,6 +254,28 @@ WHERE status NOT IN ('completed', 'completed_with_errors', 'failed', 'cancelled'
 	return ids, nil
 }
 
+// CountWorks returns the number of works in each status that has any.
+func (s *Store) CountWorks(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT status, count(*) FROM works GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("counting works: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var status string
+		var n int64
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("counting works: %w", err)
+		}
+		counts[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting works: %w", err)
+	}
+	return counts, nil
+}
+
 // scanSummary reads the summaryColumns of one row.
 func scanSummary(row interface{ Scan(...any) error }) (persistence.WorkSummary, error) {
 	var w persistence.WorkSummary

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signalscrape/signalscrape/persistence/pgtest"
 	"github.com/signalscrape/signalscrape/persistence/postgres"
@@ -43,5 +44,26 @@ func TestURLOpensPostgres(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "hunter2") {
 		t.Errorf("log shows the password:\n%s", logs.String())
+	}
+}
+
+// TestFailedOpenHidesPassword checks the errors and logs of a URL that does
+// not parse and of a server that does not answer: neither shows the
+// password, though both end up in the node's log.
+func TestFailedOpenHidesPassword(t *testing.T) {
+	for _, url := range []string{
+		"postgres://signal:hunter2@127.0.0.1:1/signalscrape?connect_timeout=1",
+		"postgres://signal:hunter2@127.0.0.1:notaport/signalscrape",
+	} {
+		var logs bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := stores.Open(ctx, url, t.TempDir(), slog.New(slog.NewTextHandler(&logs, nil)))
+		cancel()
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", url)
+		}
+		if strings.Contains(err.Error(), "hunter2") || strings.Contains(logs.String(), "hunter2") {
+			t.Errorf("the password shows:\nerror: %v\nlog: %s", err, logs.String())
+		}
 	}
 }

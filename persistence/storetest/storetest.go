@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) persistence.Store) {
 		{"UnknownWork", testUnknownWork},
 		{"ListWorks", testListWorks},
 		{"UnfinishedWorks", testUnfinishedWorks},
+		{"CountWorks", testCountWorks},
 		{"Cache", testCache},
 		{"Limits", testLimits},
 		{"Blobs", testBlobs},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -269,5 +270,28 @@ func testUnfinishedWorks(t *testing.T, s persistence.Store) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("UnfinishedWorks = %v, want %v (oldest first)", got, want)
+	}
+}
+
+func testCountWorks(t *testing.T, s persistence.Store) {
+	counter, ok := s.(persistence.WorkCounter)
+	if !ok {
+		t.Fatalf("%T does not implement persistence.WorkCounter", s)
+	}
+	statuses := []string{persistence.StatusRunning, persistence.StatusCompleted, persistence.StatusRunning}
+	for i, status := range statuses {
+		id := workID("c", i)
+		mustCreate(t, s, id, "d1")
+		mustAppend(t, s, id, 1, status, activated("m1"))
+	}
+	mustCreate(t, s, workID("c", len(statuses)), "d1")
+
+	got, err := counter.CountWorks(context.Background())
+	if err != nil {
+		t.Fatalf("CountWorks: %v", err)
+	}
+	want := map[string]int64{persistence.StatusPending: 1, persistence.StatusRunning: 2, persistence.StatusCompleted: 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("CountWorks = %v, want %v", got, want)
 	}
 }

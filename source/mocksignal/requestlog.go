@@ -27,6 +27,8 @@ type LogEntry struct {
 	// Fault names the injected fault, if any: throttle, error, stale,
 	// garbage, slow or reset.
 	Fault string `json:"fault,omitempty"`
+	// UserAgent is the request's User-Agent header.
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // requestLog appends JSON lines to a file, one write per line, so that a

@@ -80,6 +80,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	entry := LogEntry{
 		Start: start, End: end, StartUnixNano: start.UnixNano(), EndUnixNano: end.UnixNano(),
 		Method: r.Method, Path: r.URL.Path, ID: id, Status: sw.finalStatus(r), Fault: fault,
+		UserAgent: r.UserAgent(),
 	}
 	if fault == faultReset {
 		entry.Status = 0
