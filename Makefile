@@ -58,8 +58,17 @@ fuzz: ## a short run of each fuzz target
 test-process: ## end-to-end tests with real processes, PostgreSQL and kill -9 (run alone: they measure gaps)
 	$(GO) test -count=1 -v -timeout 10m -run 'TestSingleNode|TestCluster|TestWebUI|TestNoChromium|TestBrowserEvidence' ./cmd/signalscrape
 
-bench: build ## the benchmarks; prints their table
-	$(GO) run ./cmd/signalscrape-bench
+# The micro-benchmarks, their time each, and flags for the end-to-end program
+# (for example BENCH_ARGS='-scenarios machinery,cache -machinery-ids 2000').
+BENCH_PKGS = ./actors ./http/upload ./persistence/... ./profile
+BENCH_TIME ?= 200ms
+BENCH_ARGS ?=
+
+bench: build ## the benchmarks: Go micro-benchmarks, then the end-to-end table (also in docs/bench-results.md)
+	@mkdir -p bin
+	@$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_TIME) $(BENCH_PKGS) > bin/bench-micro.txt; \
+	status=$$?; cat bin/bench-micro.txt; exit $$status
+	$(GO) run ./cmd/signalscrape-bench -micro bin/bench-micro.txt $(BENCH_ARGS)
 
 proto: ## regenerate messages/*.pb.go with the pinned protoc-gen-go (needs Debian's protobuf-compiler)
 	GOBIN=$(CURDIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)

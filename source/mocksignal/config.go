@@ -46,6 +46,11 @@ type Config struct {
 	LogPath string
 	// Latency delays every /sample/ answer.
 	Latency Latency
+	// Synthesize answers a /sample/ request for a donor id (DO and digits)
+	// that has no file with a made-up valid profile of that donor, the same
+	// for every request, so that benchmarks can ask for any number of
+	// donors. Stale and garbage faults spare these answers.
+	Synthesize bool
 
 	// ThrottleEvery, when positive, answers every ThrottleEvery-th
 	// /sample/ request with 429 and a Retry-After header.

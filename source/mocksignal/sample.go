@@ -66,7 +66,7 @@ func (s *Server) nextPlan() plan {
 // serveSample answers /sample/<name>, where name should be <id>.csv, and
 // returns the valid id, if any, and the fault it injected. Throttling and
 // server errors hit any request; stale and garbage answers only requests for
-// a known donor.
+// a donor that has a file.
 func (s *Server) serveSample(w http.ResponseWriter, r *http.Request, name string) (string, string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -96,6 +96,10 @@ func (s *Server) serveSample(w http.ResponseWriter, r *http.Request, name string
 		return id, p.fault
 	}
 	path, known := s.index.path(id)
+	if id != "" && !known && s.cfg.Synthesize && isDonorID(id) {
+		writeBody(w, "text/csv; charset=utf-8", synthProfile(id))
+		return id, ""
+	}
 	if id == "" || !known {
 		http.NotFound(w, r)
 		return id, ""
