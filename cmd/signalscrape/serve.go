@@ -22,6 +22,7 @@ import (
 	"github.com/signalscrape/signalscrape/http/api"
 	"github.com/signalscrape/signalscrape/http/web"
 	"github.com/signalscrape/signalscrape/persistence"
+	"github.com/signalscrape/signalscrape/persistence/s3blob"
 	"github.com/signalscrape/signalscrape/persistence/stores"
 	"github.com/signalscrape/signalscrape/source"
 	"github.com/signalscrape/signalscrape/source/browser"
@@ -43,6 +44,7 @@ type serveFlags struct {
 	maxAttempts, taskWindow                 int
 	retryBase, leaseTTL, fetchTimeout       time.Duration
 	contact                                 string
+	s3Endpoint                              string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -70,6 +72,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", time.Minute, "time limit of one upstream request")
 	fs.IntVar(&f.taskWindow, "task-window", 128, "tasks of one work running at once")
 	fs.StringVar(&f.contact, "contact", "", "contact (e-mail or URL) sent in the User-Agent")
+	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3 server of --blob-url, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)")
 }
 
 // check validates the flags together.
@@ -81,8 +84,11 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--min-interval %s and --max-interval %s: need 0 <= min <= max", f.minInterval, f.maxInterval)
 	case f.maxConcurrency < 1:
 		return fmt.Errorf("--max-concurrency %d: need at least 1", f.maxConcurrency)
-	case f.blobURL != "":
-		return errors.New("--blob-url is not supported yet: uploads and results are kept in the database")
+	}
+	if f.blobURL != "" {
+		if _, _, err := s3blob.ParseURL(f.blobURL); err != nil {
+			return fmt.Errorf("--blob-url: %w", err)
+		}
 	}
 	return nil
 }
@@ -128,6 +134,10 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 		return fmt.Errorf("opening the store: %w", err)
 	}
 	defer store.Close()
+	store, err = stores.WithBlobs(ctx, store, s3blob.Config{URL: f.blobURL, Endpoint: f.s3Endpoint}, logger)
+	if err != nil {
+		return err
+	}
 
 	src, err := newSource(f, logger)
 	if err != nil {
