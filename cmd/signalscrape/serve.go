@@ -101,7 +101,10 @@ func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var f serveFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() { serveUsage(fs) }
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if err := applyEnv(fs); err != nil {
@@ -125,6 +128,28 @@ func runServe(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// serveUsage prints the help of `signalscrape serve`.
+func serveUsage(fs *flag.FlagSet) {
+	out := fs.Output()
+	fmt.Fprint(out, `usage: signalscrape serve [flags]
+
+Starts a node: the API and web UI, the fetch pipeline and, with --database-url
+and --join, membership of a cluster. Every flag also reads from the environment
+as SIGNALSCRAPE_ plus its name in upper snake case (--database-url from
+SIGNALSCRAPE_DATABASE_URL); a flag wins.
+
+With --blob-url s3://bucket/prefix, uploaded originals and results go to that
+bucket. Its keys are never flags, which every user of the machine could read:
+they come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
+else ~/.aws/credentials, else the role of the instance or pod, and are never
+logged. AWS_REGION names the region. For a server other than AWS S3 (MinIO,
+Ceph, Garage...) set --s3-endpoint, or AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
+
+flags:
+`)
+	fs.PrintDefaults()
 }
 
 // serve runs a node until ctx ends.
