@@ -26,6 +26,7 @@ import (
 	"github.com/signalscrape/signalscrape/http/api"
 	"github.com/signalscrape/signalscrape/http/web"
 	"github.com/signalscrape/signalscrape/persistence"
+	"github.com/signalscrape/signalscrape/persistence/s3blob"
 	"github.com/signalscrape/signalscrape/persistence/stores"
 	"github.com/signalscrape/signalscrape/source"
 	"github.com/signalscrape/signalscrape/source/browser"
@@ -50,6 +51,7 @@ type serveFlags struct {
 	chromiumPath                            string
 	breakerFailures                         int
 	breakerCooldown                         time.Duration
+	s3Endpoint                              string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -80,6 +82,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.chromiumPath, "chromium", "", "browser source: the Chromium to run (default: chromium found in PATH or /usr/bin)")
 	fs.IntVar(&f.breakerFailures, "breaker-failures", 5, "failed upstream requests in a row (5xx, timeouts, broken connections) that pause every grant")
 	fs.DurationVar(&f.breakerCooldown, "breaker-cooldown", 30*time.Second, "pause after the failures, before one probe request")
+	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3 server of --blob-url, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)")
 }
 
 // check validates the flags together.
@@ -95,8 +98,11 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--breaker-failures %d and --breaker-cooldown %s: need at least 1 and a positive time", f.breakerFailures, f.breakerCooldown)
 	case strings.ContainsFunc(f.contact, unicode.IsControl):
 		return errors.New("--contact must not hold control characters: it goes into a header")
-	case f.blobURL != "":
-		return errors.New("--blob-url is not supported yet: uploads and results are kept in the database")
+	}
+	if f.blobURL != "" {
+		if _, _, err := s3blob.ParseURL(f.blobURL); err != nil {
+			return fmt.Errorf("--blob-url: %w", err)
+		}
 	}
 	return nil
 }
@@ -109,7 +115,10 @@ func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var f serveFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() { serveUsage(fs) }
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if err := applyEnv(fs); err != nil {
@@ -135,6 +144,28 @@ func runServe(args []string) int {
 	return 0
 }
 
+// serveUsage prints the help of `signalscrape serve`.
+func serveUsage(fs *flag.FlagSet) {
+	out := fs.Output()
+	fmt.Fprint(out, `usage: signalscrape serve [flags]
+
+Starts a node: the API and web UI, the fetch pipeline and, with --database-url
+and --join, membership of a cluster. Every flag also reads from the environment
+as SIGNALSCRAPE_ plus its name in upper snake case (--database-url from
+SIGNALSCRAPE_DATABASE_URL); a flag wins.
+
+With --blob-url s3://bucket/prefix, uploaded originals and results go to that
+bucket. Its keys are never flags, which every user of the machine could read:
+they come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
+else ~/.aws/credentials, else the role of the instance or pod, and are never
+logged. AWS_REGION names the region. For a server other than AWS S3 (MinIO,
+Ceph, Garage...) set --s3-endpoint, or AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
+
+flags:
+`)
+	fs.PrintDefaults()
+}
+
 // serve runs a node until ctx ends.
 func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	store, err := stores.Open(ctx, f.databaseURL, f.dataDir, logger)
@@ -142,6 +173,10 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 		return fmt.Errorf("opening the store: %w", err)
 	}
 	defer store.Close()
+	store, err = stores.WithBlobs(ctx, store, s3blob.Config{URL: f.blobURL, Endpoint: f.s3Endpoint}, logger)
+	if err != nil {
+		return err
+	}
 
 	src, err := newSource(f, logger)
 	if err != nil {
