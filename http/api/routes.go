@@ -1,6 +1,6 @@
 // Package api serves the JSON API of a signalscrape node: uploads, the status,
-// result and cancelling of works, the works list, the admin calls and the
-// health checks. Every error answer is JSON {"error": "..."}. The web pages
+// result, plots and cancelling of works, the works list, the admin calls and
+// the health checks. Every error answer is JSON {"error": "..."}. The web pages
 // and /metrics are served elsewhere.
 package api
 
@@ -31,13 +31,15 @@ type Config struct {
 }
 
 // server holds the configuration shared by the handlers. It is safe for
-// concurrent use: nothing in it changes after New.
+// concurrent use: nothing in it changes after New but the plot cache, which
+// guards itself.
 type server struct {
 	backend    Backend
 	log        *slog.Logger
 	adminToken string
 	maxUpload  int64
 	version    string
+	plots      *plotCache
 }
 
 // New returns the handler of every API endpoint. It panics if cfg.Backend is
@@ -52,6 +54,7 @@ func New(cfg Config) http.Handler {
 		adminToken: cfg.AdminToken,
 		maxUpload:  cfg.MaxUploadBytes,
 		version:    cfg.Version,
+		plots:      newPlotCache(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -74,6 +77,8 @@ func (s *server) routes() http.Handler {
 		r.Get("/status/{idwork}", s.status)
 		r.Get("/download/{idwork}", s.download)
 		r.Get("/evidence/{idwork}/{n}", s.evidence)
+		r.Get("/works/{idwork}/plots", s.plotList)
+		r.Get("/works/{idwork}/plots/*", s.plot)
 		r.Post("/cancel/{idwork}", s.cancel)
 		r.Get("/works", s.works)
 		r.Get("/healthz", s.healthz)

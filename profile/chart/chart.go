@@ -129,9 +129,10 @@ func ForProfile(specimen, donor string, counts [96]int64, scale Scale) Chart {
 	return c
 }
 
-// Mean returns the chart of the mean profile of profiles: the mean of their
-// proportions, so that every profile weighs the same whatever its number of
-// mutations. Profiles without mutations are left out of the mean.
+// Mean returns the chart of the mean profile of profiles, titled title and
+// the number of profiles averaged: the mean of their proportions, so that
+// every profile weighs the same whatever its number of mutations. Profiles
+// without mutations are left out of the mean.
 func Mean(title string, profiles [][96]int64) Chart {
 	c := Chart{Scale: Proportions, Empty: "No profile with mutations"}
 	n := 0
@@ -150,7 +151,7 @@ func Mean(title string, profiles [][96]int64) Chart {
 			c.Values[i] /= float64(n)
 		}
 	}
-	c.Title = fmt.Sprintf("%s · mean of %d profiles", title, n)
+	c.Title = fmt.Sprintf("%s · %d profiles", title, n)
 	return c
 }
 

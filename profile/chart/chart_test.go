@@ -195,7 +195,7 @@ func TestZeroProfile(t *testing.T) {
 		t.Errorf("no message among %q", texts(svg))
 	}
 	mean := string(render(t, Mean("Work w", [][96]int64{{}, {}}), "svg", Thumbnail))
-	if !strings.Contains(mean, "No profile with mutations") || !strings.Contains(mean, "mean of 0 profiles") {
+	if !strings.Contains(mean, "No profile with mutations") || !strings.Contains(mean, "Work w · 0 profiles") {
 		t.Errorf("mean of empty profiles: %q", texts(mean))
 	}
 }
@@ -209,7 +209,7 @@ func TestMean(t *testing.T) {
 	if m.Values[0] != 0.125 || m.Values[1] != 0.375 || m.Values[95] != 0.5 || m.Scale != Proportions {
 		t.Errorf("mean %v", m.Values)
 	}
-	if m.Title != "Work w · mean of 2 profiles" {
+	if m.Title != "Work w · 2 profiles" {
 		t.Errorf("title %q", m.Title)
 	}
 }
