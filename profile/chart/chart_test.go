@@ -246,3 +246,28 @@ func TestParseScale(t *testing.T) {
 		t.Error("Counts accepted")
 	}
 }
+
+// BenchmarkWrite draws a real profile in each format at each size.
+func BenchmarkWrite(b *testing.B) {
+	donor := fixtures.IDs(b, 1)[0]
+	p, err := profile.Parse(fixtures.Profile(b, donor), donor)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := ForProfile("SP-"+donor, donor, p.Counts, Counts)
+	sizes := map[string]Size{"full": Full, "thumbnail": Thumbnail}
+	for _, format := range Formats() {
+		for name, size := range sizes {
+			b.Run(format+"/"+name, func(b *testing.B) {
+				var buf bytes.Buffer
+				for b.Loop() {
+					buf.Reset()
+					if err := c.Write(&buf, format, size); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(buf.Len()), "bytes/image")
+			})
+		}
+	}
+}
