@@ -271,3 +271,13 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+// A label is text in the SVG, never markup.
+func TestTitleEscaped(t *testing.T) {
+	var counts [96]int64
+	counts[3] = 5
+	svg := string(render(t, ForProfile(`<script>x</script>&"`, "D", counts, Counts), "svg", Full))
+	if strings.Contains(svg, "<script>") || !strings.Contains(svg, "&lt;script&gt;x&lt;/script&gt;&amp;") {
+		t.Errorf("label not escaped: %q", texts(svg))
+	}
+}
