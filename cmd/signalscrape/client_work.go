@@ -104,6 +104,9 @@ func cliDownload(ctx context.Context, args []string, env cliEnv) int {
 	if code, ok := cliCheckFormat(fs, *format); !ok {
 		return code
 	}
+	if *format == client.FormatPlots && *out == "" {
+		return cliUsageError(fs, "--format plots is a zip: give --out FILE")
+	}
 	c, code, ok := conn.client(fs)
 	if !ok {
 		return code

@@ -73,6 +73,17 @@ func TestDownloadCommand(t *testing.T) {
 		t.Errorf("unfinished: exit %d, stderr %q", res.code, res.stderr)
 	}
 
+	zipOut := filepath.Join(t.TempDir(), "plots.zip")
+	res = runCLI(t, cliDownload, api.srv.URL, nil, fakeWorkID, "--format", "plots", "--out", zipOut)
+	got, err = os.ReadFile(zipOut)
+	if res.code != 0 || string(got) != "result as plots\n" {
+		t.Errorf("plots: exit %d, file %q, %v, stderr %q", res.code, got, err, res.stderr)
+	}
+	res = runCLI(t, cliDownload, api.srv.URL, nil, fakeWorkID, "--format", "plots")
+	if res.code != 2 || !strings.Contains(res.stderr, "--format plots is a zip: give --out FILE") {
+		t.Errorf("plots to stdout: exit %d, stderr %q", res.code, res.stderr)
+	}
+
 	res = runCLI(t, cliDownload, api.srv.URL, nil, fakeWorkID, "--format", "xml")
 	if res.code != 2 || !strings.Contains(res.stderr, `unknown format "xml"`) {
 		t.Errorf("bad format: exit %d, stderr %q", res.code, res.stderr)

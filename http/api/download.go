@@ -23,7 +23,7 @@ const (
 
 // downloadFormats lists every ?format= of GET /download, csv first.
 func downloadFormats() []string {
-	return append(profile.Formats(), formatErrors, formatManifest)
+	return append(profile.Formats(), formatErrors, formatManifest, formatPlots)
 }
 
 // downloadQuery is what the client asked GET /download for.
@@ -35,7 +35,7 @@ type downloadQuery struct {
 }
 
 // download serves a work's result in the asked-for format: a matrix, the
-// failed ids or the manifest.
+// failed ids, the manifest or the plots.
 func (s *server) download(w http.ResponseWriter, r *http.Request) {
 	q, st, err := s.downloadableWork(r)
 	if err == nil {
@@ -44,6 +44,8 @@ func (s *server) download(w http.ResponseWriter, r *http.Request) {
 			err = serveErrors(w, st)
 		case formatManifest:
 			err = s.serveManifest(r.Context(), w, st)
+		case formatPlots:
+			err = s.servePlots(w, r, st)
 		default:
 			err = s.serveMatrix(r.Context(), w, st, q)
 		}

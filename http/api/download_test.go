@@ -67,7 +67,7 @@ func TestDownloadMatrixFormats(t *testing.T) {
 func TestDownloadBadQuery(t *testing.T) {
 	h := newHandler(worksBackend(), Config{})
 	wantError(t, get(h, "/download/"+doneID+"?format=xlsx"), http.StatusBadRequest,
-		`unknown format "xlsx": use one of csv, tsv, sigprofiler, long, errors, manifest`)
+		`unknown format "xlsx": use one of csv, tsv, sigprofiler, long, errors, manifest, plots`)
 	wantError(t, get(h, "/download/"+doneID+"?format=CSV"), http.StatusBadRequest, "unknown format")
 	wantError(t, get(h, "/download/"+doneID+"?partial=2"), http.StatusBadRequest, "partial must be 1 or 0")
 	wantError(t, get(h, "/download/"+doneID+"?format=tsv"), http.StatusInternalServerError, "internal error")

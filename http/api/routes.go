@@ -1,6 +1,6 @@
 // Package api serves the JSON API of a signalscrape node: uploads, the status,
-// result and cancelling of works, the works list, the admin calls and the
-// health checks, /metrics and the API's OpenAPI description. Every error
+// result, plots and cancelling of works, the works list, the admin calls and
+// the health checks, /metrics and the API's OpenAPI description. Every error
 // answer is JSON {"error": "..."}. The web pages are served elsewhere.
 package api
 
@@ -33,7 +33,8 @@ type Config struct {
 }
 
 // server holds the configuration shared by the handlers. It is safe for
-// concurrent use: nothing in it changes after New.
+// concurrent use: nothing in it changes after New but the plot cache, which
+// guards itself.
 type server struct {
 	backend    Backend
 	log        *slog.Logger
@@ -41,6 +42,7 @@ type server struct {
 	maxUpload  int64
 	version    string
 	metrics    http.Handler
+	plots      *plotCache
 }
 
 // New returns the handler of every API endpoint. It panics if cfg.Backend is
@@ -56,6 +58,7 @@ func New(cfg Config) http.Handler {
 		maxUpload:  cfg.MaxUploadBytes,
 		version:    cfg.Version,
 		metrics:    cfg.Metrics,
+		plots:      newPlotCache(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -82,6 +85,8 @@ func (s *server) routes() http.Handler {
 		r.With(writeWithin(longWrite)).Get("/download/{idwork}", s.download)
 		r.Get("/evidence/{idwork}/{n}", s.evidence)
 		r.Get("/evidence/{idwork}/{n}/html", s.evidenceHTML)
+		r.Get("/works/{idwork}/plots", s.plotList)
+		r.Get("/works/{idwork}/plots/*", s.plot)
 		r.Post("/cancel/{idwork}", s.cancel)
 		r.Get("/works", s.works)
 		r.Get("/healthz", s.healthz)

@@ -29,11 +29,14 @@ const (
 	FormatLong        = "long"
 	FormatErrors      = "errors"
 	FormatManifest    = "manifest"
+	// FormatPlots is a zip of SVG plots: one per specimen, the mean profile
+	// and an index, plots.csv.
+	FormatPlots = "plots"
 )
 
 // Formats returns the names of the result formats, FormatCSV first.
 func Formats() []string {
-	return []string{FormatCSV, FormatTSV, FormatSigProfiler, FormatLong, FormatErrors, FormatManifest}
+	return []string{FormatCSV, FormatTSV, FormatSigProfiler, FormatLong, FormatErrors, FormatManifest, FormatPlots}
 }
 
 // UploadResult is the body of the 202 answer to POST /upload.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/signalscrape/signalscrape/http/api"
 
+	"github.com/signalscrape/signalscrape/profile"
 	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
 
@@ -44,6 +45,7 @@ func TestBrowser(t *testing.T) {
 
 	b := newFakeBackend(400 * time.Millisecond)
 	b.failing["DO48578"] = "the SIGNAL site does not know DO48578 (404)"
+	b.profiles["DO36062"] = fixtureCounts(t, "DO36062")
 	slow := b.addWork(12, time.Hour)
 	ts := httptest.NewServer(nodeHandler(b))
 	t.Cleanup(ts.Close)
@@ -55,6 +57,7 @@ func TestBrowser(t *testing.T) {
 	dropFiles(t, ctx, ts.URL, shots)
 	work := uploadFixture(t, ctx, ts.URL, fixture, b, shots)
 	watchWorkFinish(t, ctx, ts.URL, work, shots)
+	viewPlots(t, ctx, shots)
 	cancelFromPage(t, ctx, ts.URL, slow, b, shots)
 	browseRecent(t, ctx, ts.URL, work, shots)
 	changeLimits(t, ctx, ts.URL, b, shots)
@@ -95,14 +98,14 @@ func artifactsDir(t *testing.T) string {
 }
 
 // nodeHandler routes as a node does: the web paths to the web UI, the rest
-// to the JSON API.
+// (a work's plots among them) to the JSON API.
 func nodeHandler(b *fakeBackend) http.Handler {
 	web := New(Config{Backend: b, Version: "test"})
 	apiHandler := api.New(api.Config{Backend: b, AdminToken: adminToken})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if p == "/" || p == "/recent" || p == "/admin" || strings.HasPrefix(p, "/static/") ||
-			strings.HasPrefix(p, "/works/") {
+		workPage := strings.HasPrefix(p, "/works/") && strings.Count(p, "/") == 2 || strings.HasSuffix(p, "/events")
+		if p == "/" || p == "/recent" || p == "/admin" || strings.HasPrefix(p, "/static/") || workPage {
 			web.ServeHTTP(w, r)
 			return
 		}
@@ -308,6 +311,60 @@ func watchWorkFinish(t *testing.T, ctx context.Context, base, work string, shots
 	}
 	if !strings.HasSuffix(href, "/download/"+work+"?format=csv") {
 		t.Errorf("csv link %s is not the download of work %s", href, work)
+	}
+}
+
+// fixtureCounts reads the counts of a fixture profile.
+func fixtureCounts(t *testing.T, id string) [96]int64 {
+	t.Helper()
+	p, err := profile.Parse(fixtures.Profile(t, id), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Counts
+}
+
+// imagesLoadedJS is true once every image matched by the selector has
+// loaded and decoded at the given natural size.
+const imagesLoadedJS = `((selector, n, w, h) => {
+	const imgs = [...document.querySelectorAll(selector)];
+	return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth === w && img.naturalHeight === h);
+})`
+
+// viewPlots checks the profiles of the finished work: the mean plot and a
+// thumbnail per completed id load at their sizes, a thumbnail opens the
+// larger plot, the scale switch redraws the thumbnails, and the plots zip
+// is offered.
+func viewPlots(t *testing.T, ctx context.Context, shots *screenshots) {
+	waitFor(t, ctx, "the profiles are listed", `document.querySelectorAll('#plot-rows tr').length === 3`)
+	do(t, ctx, "scrolling to the profiles", chromedp.ScrollIntoView(chromedp.ID("plots")))
+	waitFor(t, ctx, "the thumbnails load", imagesLoadedJS+`('#plot-rows img', 3, 320, 120)`)
+	waitFor(t, ctx, "the mean plot loads", imagesLoadedJS+`('#mean-plot', 1, 960, 360)`)
+	if rows := text(t, ctx, "plot-rows"); !strings.Contains(rows, "SP79365") || !strings.Contains(rows, "DO36062") {
+		t.Errorf("profiles table %q lacks SP79365 of DO36062", rows)
+	}
+	shots.take(t, ctx, "work-plots.png")
+
+	do(t, ctx, "opening a plot", chromedp.Click(chromedp.CSS(`#plot-rows tr:nth-child(2) button.thumb`)))
+	waitFor(t, ctx, "the larger plot loads", imagesLoadedJS+`('#plot-dialog[open] #plot-view', 1, 960, 360)`)
+	if title := text(t, ctx, "plot-dialog-title"); title != "SP79365 · donor DO36062" {
+		t.Errorf("dialog title %q", title)
+	}
+	shots.take(t, ctx, "plot-dialog.png")
+	do(t, ctx, "closing the plot", chromedp.Click(chromedp.ID("plot-close")))
+	waitFor(t, ctx, "the dialog closes", `!document.getElementById('plot-dialog').open`)
+
+	do(t, ctx, "switching to proportions", chromedp.SetValue(chromedp.ID("plot-scale"), "proportions"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('plot-scale').dispatchEvent(new Event('change'))`))
+	waitFor(t, ctx, "the thumbnails show proportions", imagesLoadedJS+`('#plot-rows img[src*="scale=proportions"]', 3, 320, 120)`)
+
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('#download-list a[href$="format=plots"]').href`))
+	if err != nil {
+		t.Fatalf("finding the plots download: %v", err)
+	}
+	if zip := fetch(t, href); !strings.HasPrefix(zip, "PK\x03\x04") {
+		t.Errorf("plots download starts %q, not as a zip", zip[:min(len(zip), 8)])
 	}
 }
 

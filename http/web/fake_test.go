@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/signalscrape/signalscrape/http/api"
 	"github.com/signalscrape/signalscrape/messages"
 	"github.com/signalscrape/signalscrape/persistence"
+	"github.com/signalscrape/signalscrape/profile"
 )
 
 // fakeBackend is an api.Backend in memory whose works progress with the
@@ -29,6 +31,9 @@ type fakeBackend struct {
 	statusErr error
 	sourceErr error
 	calls     map[string]int
+	// profiles holds the counts results show for some donors; the others
+	// get made-up counts.
+	profiles map[string][96]int64
 }
 
 // fakeWork is one work of the fake.
@@ -44,12 +49,13 @@ type fakeWork struct {
 
 func newFakeBackend(step time.Duration) *fakeBackend {
 	return &fakeBackend{
-		works:   map[string]*fakeWork{},
-		blobs:   map[string][]byte{},
-		step:    step,
-		failing: map[string]string{},
-		limits:  persistence.Limits{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2},
-		calls:   map[string]int{},
+		works:    map[string]*fakeWork{},
+		blobs:    map[string][]byte{},
+		step:     step,
+		failing:  map[string]string{},
+		limits:   persistence.Limits{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2},
+		calls:    map[string]int{},
+		profiles: map[string][96]int64{},
 	}
 }
 
@@ -241,7 +247,7 @@ func (f *fakeBackend) finish(w *fakeWork, st *messages.WorkStatus) {
 	}
 	st.ResultBlob = "results/" + w.id + ".csv"
 	if _, ok := f.blobs[st.ResultBlob]; !ok {
-		f.blobs[st.ResultBlob] = []byte(matrixOf(w, f.failing))
+		f.blobs[st.ResultBlob] = f.matrixOf(w)
 	}
 }
 
@@ -254,16 +260,45 @@ func labelOf(w *fakeWork, id string) string {
 	return id
 }
 
-// matrixOf is a small stand-in for a result matrix: the header and one row.
-func matrixOf(w *fakeWork, failing map[string]string) string {
-	header, row := "Type", "A[C>A]A"
+// matrixOf writes the result matrix of a settled work: a column per entry
+// whose id did not fail; the caller holds f.mu.
+func (f *fakeBackend) matrixOf(w *fakeWork) []byte {
+	var cols []profile.Column
 	for i, e := range w.entries {
-		if _, failed := failing[e.Id]; !failed {
-			header += "," + e.Label
-			row += fmt.Sprintf(",%d", i+1)
+		if _, failed := f.failing[e.Id]; failed {
+			continue
 		}
+		counts, ok := f.profiles[e.Id]
+		if !ok {
+			for c := range counts {
+				counts[c] = int64((c*7 + i*13) % 40)
+			}
+		}
+		cols = append(cols, profile.Column{Label: e.Label, Counts: counts})
 	}
-	return header + "\n" + row + "\n"
+	var buf bytes.Buffer
+	if err := profile.WriteMatrix(&buf, "csv", cols); err != nil {
+		panic("writing the fake result: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// events are the events of a work as far as the plots read them: its
+// creation and the outcome of every settled id.
+func (f *fakeBackend) events(w *fakeWork) []*messages.Event {
+	events := []*messages.Event{{Seq: 1, Kind: &messages.Event_Created{Created: &messages.WorkCreated{
+		Idwork: w.id, Entries: w.entries,
+	}}}}
+	for _, id := range w.ids[:w.settled(time.Now())] {
+		ev := &messages.Event{Seq: int64(len(events) + 1)}
+		if reason, failed := f.failing[id]; failed {
+			ev.Kind = &messages.Event_Failed{Failed: &messages.TaskFailed{Id: id, Error: reason}}
+		} else {
+			ev.Kind = &messages.Event_Completed{Completed: &messages.TaskCompleted{Id: id}}
+		}
+		events = append(events, ev)
+	}
+	return events
 }
 
 // fakeStore serves the blobs and the works list of a fakeBackend; the other
@@ -304,4 +339,14 @@ func (s *fakeStore) ListWorks(_ context.Context, limit, offset int) ([]persisten
 		})
 	}
 	return out, nil
+}
+
+func (s *fakeStore) Events(_ context.Context, workID string) ([]*messages.Event, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	w, ok := s.b.works[workID]
+	if !ok {
+		return nil, nil
+	}
+	return s.b.events(w), nil
 }

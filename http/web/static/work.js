@@ -1,9 +1,10 @@
 // A work's page: its status pushed by the server through server-sent events
-// (/works/{id}/events), the failed ids, the downloads once the work is
-// finished, and a button to cancel it.
+// (/works/{id}/events), the failed ids, the downloads and profiles once the
+// work is finished, and a button to cancel it.
 import {
   byId, callAPI, cell, fillRows, finishedStatuses, formatDuration, formatNumber, formatTime, link, setBadge, setText,
 } from './common.js';
+import { showPlots } from './plots.js';
 
 const workID = byId('work').dataset.idwork;
 const path = encodeURIComponent(workID);
@@ -15,11 +16,13 @@ const downloads = [
   { format: 'sigprofiler', text: 'SigProfiler matrix', result: true },
   { format: 'long', text: 'Long format', result: true },
   { format: 'manifest', text: 'Manifest', result: true },
+  { format: 'plots', text: 'Plots (zip of SVG)', result: true },
   { format: 'errors', text: 'Failed ids (CSV)', result: false },
 ];
 
 let source = null;
 let finished = false;
+let plotsShown = false;
 
 function render(st) {
   finished = finishedStatuses.has(st.status);
@@ -38,6 +41,10 @@ function render(st) {
   }
   renderFailures(st.errors || []);
   renderDownloads(st);
+  if (finished && st.download_url && !plotsShown) {
+    plotsShown = true;
+    showPlots(workID);
+  }
   renderSource(st.source);
 }
 
