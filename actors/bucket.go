@@ -19,8 +19,9 @@ const grantLead = 20 * time.Millisecond
 
 // StartWindow is how late after its start time a holder may still begin its
 // request; a holder that is later gives the permit back unused. Starts are
-// spaced by the gap plus this window, so two requests never begin closer
-// than the gap however late each is within its window.
+// spaced by the drawn gap, but never by less than the minimum interval plus
+// this window, so two requests never begin closer than the minimum however
+// late each is within its window, while the mean gap stays the one set.
 const StartWindow = 2 * time.Millisecond
 
 // bucketTick is how often the bucket expires leases and checks its lock.
@@ -276,7 +277,7 @@ func (b *bucket) grant(ctx actor.Context) {
 			TtlMs:             b.deps.LeaseTTL.Milliseconds(),
 		}
 		b.leases[g.RequestId] = &lease{grant: g, member: w.req.Member, donor: w.req.Id, touched: now}
-		b.nextStart = start.Add(b.gap() + StartWindow)
+		b.nextStart = start.Add(b.spacing())
 		b.granted++
 		b.log.Debug("grant", "request_id", g.RequestId, "donor_id", w.req.Id, "start", start.Format("15:04:05.000000"))
 		ctx.Send(w.sender, g)
@@ -296,7 +297,7 @@ func (b *bucket) regrant(l *lease, now time.Time) {
 		NotBeforeUnixNano: start.UnixNano(),
 		TtlMs:             l.grant.TtlMs,
 	}
-	b.nextStart = start.Add(b.gap() + StartWindow)
+	b.nextStart = start.Add(b.spacing())
 	b.log.Debug("regrant", "request_id", l.grant.RequestId, "start", start.Format("15:04:05.000000"))
 }
 
@@ -334,6 +335,12 @@ func (b *bucket) wakeBefore(ctx actor.Context, start time.Time) {
 	}
 	b.wakeAt = at
 	b.wake = sendLater(ctx.ActorSystem(), ctx.Self(), time.Until(at), &bucketWakeMsg{})
+}
+
+// spacing is the time from one start to the next: the drawn gap, or the
+// minimum interval plus the start window when the gap is shorter.
+func (b *bucket) spacing() time.Duration {
+	return max(b.gap(), b.limits.MinInterval+StartWindow)
 }
 
 func (b *bucket) gap() time.Duration {
