@@ -64,7 +64,7 @@ BENCH_PKGS = ./actors ./http/upload ./persistence/... ./profile
 BENCH_TIME ?= 200ms
 BENCH_ARGS ?=
 
-bench: build ## the benchmarks: Go micro-benchmarks, then the end-to-end table (also in docs/bench-results.md)
+bench: build ## the benchmarks: Go micro-benchmarks, then the end-to-end table (also written to bench-results.md)
 	@mkdir -p bin
 	@$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_TIME) $(BENCH_PKGS) > bin/bench-micro.txt; \
 	status=$$?; cat bin/bench-micro.txt; exit $$status

@@ -22,6 +22,8 @@ const grantLead = 20 * time.Millisecond
 // spaced by the drawn gap, but never by less than the minimum interval plus
 // this window, so two requests never begin closer than the minimum however
 // late each is within its window, while the mean gap stays the one set.
+// Limits without a minimum interval need no window: their permits are
+// unspaced and may start however late.
 const StartWindow = 2 * time.Millisecond
 
 // bucketTick is how often the bucket expires leases and checks its lock.
@@ -275,6 +277,7 @@ func (b *bucket) grant(ctx actor.Context) {
 			RequestId:         w.req.RequestId,
 			NotBeforeUnixNano: start.UnixNano(),
 			TtlMs:             b.deps.LeaseTTL.Milliseconds(),
+			Unspaced:          b.unspaced(),
 		}
 		b.leases[g.RequestId] = &lease{grant: g, member: w.req.Member, donor: w.req.Id, touched: now}
 		b.nextStart = start.Add(b.spacing())
@@ -296,6 +299,7 @@ func (b *bucket) regrant(l *lease, now time.Time) {
 		RequestId:         l.grant.RequestId,
 		NotBeforeUnixNano: start.UnixNano(),
 		TtlMs:             l.grant.TtlMs,
+		Unspaced:          b.unspaced(),
 	}
 	b.nextStart = start.Add(b.spacing())
 	b.log.Debug("regrant", "request_id", l.grant.RequestId, "start", start.Format("15:04:05.000000"))
@@ -340,7 +344,16 @@ func (b *bucket) wakeBefore(ctx actor.Context, start time.Time) {
 // spacing is the time from one start to the next: the drawn gap, or the
 // minimum interval plus the start window when the gap is shorter.
 func (b *bucket) spacing() time.Duration {
+	if b.unspaced() {
+		return b.gap()
+	}
 	return max(b.gap(), b.limits.MinInterval+StartWindow)
+}
+
+// unspaced tells whether the limits ask for no gap at all, so that starts
+// need no window.
+func (b *bucket) unspaced() bool {
+	return b.limits.MinInterval == 0
 }
 
 func (b *bucket) gap() time.Duration {

@@ -142,6 +142,29 @@ func TestBucketSpacesStartsByTheGapAndHoldsTheCap(t *testing.T) {
 	}
 }
 
+func TestBucketWithoutGapGrantsUnspacedPermitsAtOnce(t *testing.T) {
+	b := startBucket(t, persistence.Limits{MaxConcurrency: 3})
+	var grants []*messages.PermitGranted
+	for i := range 3 {
+		_, c := b.acquire("m", fmt.Sprintf("DO%d", i))
+		grants = append(grants, waitGrant(t, c, fmt.Sprintf("grant %d", i)))
+	}
+	for i, g := range grants {
+		if !g.Unspaced {
+			t.Errorf("grant %d not marked unspaced under limits without a gap", i)
+		}
+		if d := notBefore(g).Sub(notBefore(grants[0])); d >= StartWindow {
+			t.Errorf("grant %d starts %s after the first, want no spacing", i, d)
+		}
+	}
+
+	b.call(&messages.SetBucketLimits{Limits: LimitsMessage(persistence.Limits{MinInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxConcurrency: 4})})
+	_, c := b.acquire("m", "DO9")
+	if g := waitGrant(t, c, "grant under a gap"); g.Unspaced {
+		t.Error("grant marked unspaced under a 1 ms gap")
+	}
+}
+
 func TestBucketFirstGrantWaitsOutTheGrace(t *testing.T) {
 	asked := time.Now()
 	b := startBucket(t, persistence.Limits{MinInterval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxConcurrency: 1})

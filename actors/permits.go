@@ -21,10 +21,14 @@ const pollTimeout = time.Second
 // Lease is a permit for one upstream request. Lost is closed when the lease
 // could not be renewed for its whole lifetime: the holder must give up the
 // request, because the bucket may have handed the permit to somebody else.
+//
+// Unspaced is set when the limits ask for no gap between requests: the
+// holder may start however late after NotBefore.
 type Lease struct {
 	ID        string
 	Donor     string
 	NotBefore time.Time
+	Unspaced  bool
 	lost      chan struct{}
 	once      sync.Once
 }
@@ -91,7 +95,7 @@ func (p *Permits) Acquire(ctx context.Context, workID, donorID string) (*Lease, 
 }
 
 func (p *Permits) hold(g *messages.PermitGranted, donorID string) *Lease {
-	l := &Lease{ID: g.RequestId, Donor: donorID, NotBefore: time.Unix(0, g.NotBeforeUnixNano), lost: make(chan struct{})}
+	l := &Lease{ID: g.RequestId, Donor: donorID, NotBefore: time.Unix(0, g.NotBeforeUnixNano), Unspaced: g.Unspaced, lost: make(chan struct{})}
 	p.mu.Lock()
 	p.held[l.ID] = l
 	p.mu.Unlock()

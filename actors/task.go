@@ -59,6 +59,10 @@ func (t *task) Receive(ctx actor.Context) {
 		// died): its next activation starts the donor again.
 		t.orphaned = true
 		t.orphan()
+	case *messages.TaskWaiting:
+		if !t.orphaned {
+			ctx.Send(t.start.Work, msg)
+		}
 	case *taskDone:
 		if msg.result != nil && !t.orphaned {
 			ctx.Send(t.start.Work, msg.result)
@@ -78,6 +82,9 @@ func (t *task) launch(ctx actor.Context) {
 
 	self, system := ctx.Self(), ctx.ActorSystem()
 	r := &run{deps: t.deps, start: t.start, hard: hard, log: t.deps.Logger.With("work_id", t.start.Idwork, "donor_id", t.start.Id)}
+	r.report = func(waiting bool) {
+		system.Root.Send(self, &messages.TaskWaiting{Idwork: t.start.Idwork, Id: t.start.Id, Epoch: t.start.Epoch, Waiting: waiting})
+	}
 	t.deps.running.Add(1)
 	go func() {
 		defer t.deps.running.Done()
@@ -101,6 +108,10 @@ type run struct {
 	// evidence is the key of the last stored screenshot or page of a failed
 	// step, for a person to look at; evidenceHTML that of the page's HTML.
 	evidence, evidenceHTML string
+	// waiting is set while the run waits for its member's source; report
+	// tells the work each change, through the task actor.
+	waiting bool
+	report  func(waiting bool)
 }
 
 // do returns the task's result, or nil when ctx was cancelled first. ctx
@@ -162,9 +173,10 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	// A source that cannot run on this member waits without a permit, so
 	// that it takes no turn from the members that can fetch.
 	if err := sourceProblem(r.deps.Source); err != nil {
-		sleepCtx(ctx, unavailableWait)
+		r.waitForSource(ctx)
 		return nil, &retryError{err: err}
 	}
+	r.setWaiting(false)
 	lease, err := r.deps.Permits.Acquire(ctx, r.start.Idwork, r.start.Id)
 	if err != nil {
 		return nil, err
@@ -176,7 +188,7 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 		return res, nil
 	}
 	sleepCtx(ctx, time.Until(lease.NotBefore))
-	if late := time.Since(lease.NotBefore); late > StartWindow {
+	if late := time.Since(lease.NotBefore); late > StartWindow && !lease.Unspaced {
 		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
 		return nil, &retryError{err: fmt.Errorf("missed the permit's start by %s", late)}
 	}
@@ -207,6 +219,22 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 	settled, serr := r.settle(ctx, res, err, attempt)
 	r.deps.measure().Fetched(fetchOutcome(err, settled != nil), took)
 	return settled, serr
+}
+
+// waitForSource waits, counted as pending, before the source is tried
+// again.
+func (r *run) waitForSource(ctx context.Context) {
+	r.setWaiting(true)
+	sleepCtx(ctx, unavailableWait)
+}
+
+// setWaiting records whether the run waits for its member's source, and
+// reports a change.
+func (r *run) setWaiting(waiting bool) {
+	if r.waiting != waiting {
+		r.waiting = waiting
+		r.report(waiting)
+	}
 }
 
 // sourceProblem returns why src cannot fetch on this member, or nil; a
@@ -250,7 +278,7 @@ func (r *run) settle(ctx context.Context, res source.Result, err error, attempt 
 		r.log.Debug("site throttled", "until", throttled.Until)
 		return nil, &retryError{err: err}
 	case errors.Is(err, source.ErrUnavailable):
-		sleepCtx(ctx, unavailableWait)
+		r.waitForSource(ctx)
 		return nil, &retryError{err: err}
 	case errors.Is(err, source.ErrNotFound):
 		return r.notFound(r.hard, res, attempt)

@@ -37,10 +37,12 @@ type checkMsg struct{}
 // was lost) is dispatched again.
 const checkEvery = 3 * time.Second
 
-// dispatch is where and when a task was sent.
+// dispatch is where and when a task was sent, and whether it waits for its
+// member's source (and so counts as pending).
 type dispatch struct {
-	addr string
-	at   time.Time
+	addr    string
+	at      time.Time
+	waiting bool
 }
 
 // work is the Work grain: identity = work id. On activation it replays its
@@ -94,6 +96,8 @@ func (w *work) Receive(ctx actor.Context) {
 		ctx.Respond(w.cancel(ctx))
 	case *messages.TaskResult:
 		w.result(ctx, msg)
+	case *messages.TaskWaiting:
+		w.taskWaiting(msg)
 	case *flushMsg:
 		w.flushArmed = false
 		w.flush(ctx)
@@ -127,7 +131,7 @@ func (w *work) reportTasks(ctx actor.Context) {
 		w.deps.measure().WorkTasks(w.id, nil)
 		return
 	}
-	w.deps.measure().WorkTasks(w.id, w.state.counts(len(w.dispatched)))
+	w.deps.measure().WorkTasks(w.id, w.state.counts(w.running()))
 }
 
 func (w *work) activate(ctx actor.Context, id string) {
@@ -298,6 +302,29 @@ func (w *work) hostGone(ctx actor.Context, who *actor.PID) {
 	}
 }
 
+// taskWaiting records whether a task of this activation waits for its
+// member's source.
+func (w *work) taskWaiting(msg *messages.TaskWaiting) {
+	d, ok := w.dispatched[msg.Id]
+	if !ok || msg.Epoch != w.epoch {
+		return
+	}
+	d.waiting = msg.Waiting
+	w.dispatched[msg.Id] = d
+}
+
+// running counts the dispatched tasks that do not wait for their member's
+// source: those ask for permits or fetch.
+func (w *work) running() int {
+	n := 0
+	for _, d := range w.dispatched {
+		if !d.waiting {
+			n++
+		}
+	}
+	return n
+}
+
 func (w *work) result(ctx actor.Context, res *messages.TaskResult) {
 	delete(w.dispatched, res.Id)
 	if w.state.terminal() || w.state.pending(res.Id) == nil {
@@ -342,7 +369,7 @@ func (w *work) flush(ctx actor.Context) bool {
 	if len(w.pending) == 0 {
 		return true
 	}
-	status := w.state.status(len(w.dispatched))
+	status := w.state.status(w.running())
 	sctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 
@@ -486,14 +513,14 @@ func (w *work) currentStatus() string {
 	if w.missing {
 		return ""
 	}
-	return w.state.status(len(w.dispatched))
+	return w.state.status(w.running())
 }
 
 func (w *work) snapshot() *messages.WorkStatus {
 	if w.missing {
 		return &messages.WorkStatus{Found: false, Idwork: w.id}
 	}
-	st := w.state.snapshot(w.id, len(w.dispatched), w.meanGap())
+	st := w.state.snapshot(w.id, w.running(), w.meanGap())
 	st.Member = w.deps.Member
 	st.Problem = w.problem
 	return st

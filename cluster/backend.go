@@ -18,6 +18,11 @@ import (
 // requestTimeout bounds the node's requests to grains on behalf of the API.
 const requestTimeout = 10 * time.Second
 
+// askAttempt bounds one attempt of the API's questions to a work. A question
+// sent to a member that has just died is never answered; the next attempt,
+// once the member list has dropped it, reaches the work's new activation.
+const askAttempt = 2 * time.Second
+
 var _ api.Backend = (*Node)(nil)
 
 // Store returns the node's store.
@@ -51,17 +56,28 @@ func (n *Node) SubmitWork(ctx context.Context, created *messages.WorkCreated, or
 }
 
 // Status asks the work for its status.
-func (n *Node) Status(_ context.Context, workID string) (*messages.WorkStatus, error) {
-	return n.askWork(workID, &messages.GetStatus{})
+func (n *Node) Status(ctx context.Context, workID string) (*messages.WorkStatus, error) {
+	return n.askWork(ctx, workID, &messages.GetStatus{})
 }
 
 // Cancel asks the work to stop.
-func (n *Node) Cancel(_ context.Context, workID string) (*messages.WorkStatus, error) {
-	return n.askWork(workID, &messages.CancelWork{})
+func (n *Node) Cancel(ctx context.Context, workID string) (*messages.WorkStatus, error) {
+	return n.askWork(ctx, workID, &messages.CancelWork{})
 }
 
-func (n *Node) askWork(workID string, msg any) (*messages.WorkStatus, error) {
-	res, err := actors.Request(n.current().cluster, workID, actors.WorkKind, msg, requestTimeout)
+// askWork sends an idempotent question to a work, again after each attempt
+// that timed out, until requestTimeout has passed or ctx ends.
+func (n *Node) askWork(ctx context.Context, workID string, msg any) (*messages.WorkStatus, error) {
+	deadline := time.Now().Add(requestTimeout)
+	var res any
+	var err error
+	for {
+		wait := min(askAttempt, time.Until(deadline))
+		res, err = actors.Request(n.current().cluster, workID, actors.WorkKind, msg, wait)
+		if !errors.Is(err, actor.ErrTimeout) || time.Until(deadline) <= 0 || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("asking work %s: %w", workID, err)
 	}

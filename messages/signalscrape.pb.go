@@ -1506,6 +1506,78 @@ func (x *TaskResult) GetAttempts() []*TaskAttemptFailed {
 	return nil
 }
 
+// TaskWaiting tells the work that a task waits for its member's source to
+// become available, without a permit (waiting), or that it goes on to ask for
+// permits again. The work counts a waiting task as pending; nothing of it is
+// persisted.
+type TaskWaiting struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Idwork        string                 `protobuf:"bytes,1,opt,name=idwork,proto3" json:"idwork,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Epoch         int64                  `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Waiting       bool                   `protobuf:"varint,4,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskWaiting) Reset() {
+	*x = TaskWaiting{}
+	mi := &file_signalscrape_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskWaiting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskWaiting) ProtoMessage() {}
+
+func (x *TaskWaiting) ProtoReflect() protoreflect.Message {
+	mi := &file_signalscrape_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskWaiting.ProtoReflect.Descriptor instead.
+func (*TaskWaiting) Descriptor() ([]byte, []int) {
+	return file_signalscrape_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *TaskWaiting) GetIdwork() string {
+	if x != nil {
+		return x.Idwork
+	}
+	return ""
+}
+
+func (x *TaskWaiting) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TaskWaiting) GetEpoch() int64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *TaskWaiting) GetWaiting() bool {
+	if x != nil {
+		return x.Waiting
+	}
+	return false
+}
+
 // StopWorkTasks tells a member's task host to stop the tasks of a work that
 // were started by the activation with the given epoch, or all of them when
 // epoch is zero. Stopped tasks return their permits.
@@ -1519,7 +1591,7 @@ type StopWorkTasks struct {
 
 func (x *StopWorkTasks) Reset() {
 	*x = StopWorkTasks{}
-	mi := &file_signalscrape_proto_msgTypes[19]
+	mi := &file_signalscrape_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1603,7 @@ func (x *StopWorkTasks) String() string {
 func (*StopWorkTasks) ProtoMessage() {}
 
 func (x *StopWorkTasks) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[19]
+	mi := &file_signalscrape_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1616,7 @@ func (x *StopWorkTasks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopWorkTasks.ProtoReflect.Descriptor instead.
 func (*StopWorkTasks) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{19}
+	return file_signalscrape_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StopWorkTasks) GetIdwork() string {
@@ -1573,7 +1645,7 @@ type ListWorkTasks struct {
 
 func (x *ListWorkTasks) Reset() {
 	*x = ListWorkTasks{}
-	mi := &file_signalscrape_proto_msgTypes[20]
+	mi := &file_signalscrape_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1657,7 @@ func (x *ListWorkTasks) String() string {
 func (*ListWorkTasks) ProtoMessage() {}
 
 func (x *ListWorkTasks) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[20]
+	mi := &file_signalscrape_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1670,7 @@ func (x *ListWorkTasks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkTasks.ProtoReflect.Descriptor instead.
 func (*ListWorkTasks) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{20}
+	return file_signalscrape_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListWorkTasks) GetIdwork() string {
@@ -1626,7 +1698,7 @@ type WorkTasks struct {
 
 func (x *WorkTasks) Reset() {
 	*x = WorkTasks{}
-	mi := &file_signalscrape_proto_msgTypes[21]
+	mi := &file_signalscrape_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +1710,7 @@ func (x *WorkTasks) String() string {
 func (*WorkTasks) ProtoMessage() {}
 
 func (x *WorkTasks) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[21]
+	mi := &file_signalscrape_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +1723,7 @@ func (x *WorkTasks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkTasks.ProtoReflect.Descriptor instead.
 func (*WorkTasks) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{21}
+	return file_signalscrape_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WorkTasks) GetAddress() string {
@@ -1677,7 +1749,7 @@ type GetHostStats struct {
 
 func (x *GetHostStats) Reset() {
 	*x = GetHostStats{}
-	mi := &file_signalscrape_proto_msgTypes[22]
+	mi := &file_signalscrape_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1761,7 @@ func (x *GetHostStats) String() string {
 func (*GetHostStats) ProtoMessage() {}
 
 func (x *GetHostStats) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[22]
+	mi := &file_signalscrape_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1774,7 @@ func (x *GetHostStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHostStats.ProtoReflect.Descriptor instead.
 func (*GetHostStats) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{22}
+	return file_signalscrape_proto_rawDescGZIP(), []int{23}
 }
 
 // HostStats answers GetHostStats.
@@ -1718,7 +1790,7 @@ type HostStats struct {
 
 func (x *HostStats) Reset() {
 	*x = HostStats{}
-	mi := &file_signalscrape_proto_msgTypes[23]
+	mi := &file_signalscrape_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1802,7 @@ func (x *HostStats) String() string {
 func (*HostStats) ProtoMessage() {}
 
 func (x *HostStats) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[23]
+	mi := &file_signalscrape_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1815,7 @@ func (x *HostStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostStats.ProtoReflect.Descriptor instead.
 func (*HostStats) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{23}
+	return file_signalscrape_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HostStats) GetMember() string {
@@ -1786,7 +1858,7 @@ type Limits struct {
 
 func (x *Limits) Reset() {
 	*x = Limits{}
-	mi := &file_signalscrape_proto_msgTypes[24]
+	mi := &file_signalscrape_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +1870,7 @@ func (x *Limits) String() string {
 func (*Limits) ProtoMessage() {}
 
 func (x *Limits) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[24]
+	mi := &file_signalscrape_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +1883,7 @@ func (x *Limits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Limits.ProtoReflect.Descriptor instead.
 func (*Limits) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{24}
+	return file_signalscrape_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Limits) GetMinIntervalMs() int64 {
@@ -1849,7 +1921,7 @@ type AcquirePermit struct {
 
 func (x *AcquirePermit) Reset() {
 	*x = AcquirePermit{}
-	mi := &file_signalscrape_proto_msgTypes[25]
+	mi := &file_signalscrape_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1933,7 @@ func (x *AcquirePermit) String() string {
 func (*AcquirePermit) ProtoMessage() {}
 
 func (x *AcquirePermit) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[25]
+	mi := &file_signalscrape_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +1946,7 @@ func (x *AcquirePermit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquirePermit.ProtoReflect.Descriptor instead.
 func (*AcquirePermit) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{25}
+	return file_signalscrape_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AcquirePermit) GetRequestId() string {
@@ -1907,18 +1979,21 @@ func (x *AcquirePermit) GetId() string {
 
 // PermitGranted answers AcquirePermit. The holder may start its request at
 // not_before_unix_nano and must renew the lease within ttl_ms, or release it.
+// unspaced is set when the limits ask for no gap between requests: the holder
+// may then start however late, since no start can crowd another.
 type PermitGranted struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	RequestId         string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	NotBeforeUnixNano int64                  `protobuf:"varint,2,opt,name=not_before_unix_nano,json=notBeforeUnixNano,proto3" json:"not_before_unix_nano,omitempty"`
 	TtlMs             int64                  `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	Unspaced          bool                   `protobuf:"varint,4,opt,name=unspaced,proto3" json:"unspaced,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PermitGranted) Reset() {
 	*x = PermitGranted{}
-	mi := &file_signalscrape_proto_msgTypes[26]
+	mi := &file_signalscrape_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2005,7 @@ func (x *PermitGranted) String() string {
 func (*PermitGranted) ProtoMessage() {}
 
 func (x *PermitGranted) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[26]
+	mi := &file_signalscrape_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2018,7 @@ func (x *PermitGranted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PermitGranted.ProtoReflect.Descriptor instead.
 func (*PermitGranted) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{26}
+	return file_signalscrape_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PermitGranted) GetRequestId() string {
@@ -1967,6 +2042,13 @@ func (x *PermitGranted) GetTtlMs() int64 {
 	return 0
 }
 
+func (x *PermitGranted) GetUnspaced() bool {
+	if x != nil {
+		return x.Unspaced
+	}
+	return false
+}
+
 // RenewLeases keeps a member's leases (or queued requests) alive. A new
 // token bucket activation learns of leases granted by its predecessor this way.
 type RenewLeases struct {
@@ -1981,7 +2063,7 @@ type RenewLeases struct {
 
 func (x *RenewLeases) Reset() {
 	*x = RenewLeases{}
-	mi := &file_signalscrape_proto_msgTypes[27]
+	mi := &file_signalscrape_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1993,7 +2075,7 @@ func (x *RenewLeases) String() string {
 func (*RenewLeases) ProtoMessage() {}
 
 func (x *RenewLeases) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[27]
+	mi := &file_signalscrape_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2006,7 +2088,7 @@ func (x *RenewLeases) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewLeases.ProtoReflect.Descriptor instead.
 func (*RenewLeases) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{27}
+	return file_signalscrape_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RenewLeases) GetMember() string {
@@ -2039,7 +2121,7 @@ type RenewAck struct {
 
 func (x *RenewAck) Reset() {
 	*x = RenewAck{}
-	mi := &file_signalscrape_proto_msgTypes[28]
+	mi := &file_signalscrape_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2051,7 +2133,7 @@ func (x *RenewAck) String() string {
 func (*RenewAck) ProtoMessage() {}
 
 func (x *RenewAck) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[28]
+	mi := &file_signalscrape_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2064,7 +2146,7 @@ func (x *RenewAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewAck.ProtoReflect.Descriptor instead.
 func (*RenewAck) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{28}
+	return file_signalscrape_proto_rawDescGZIP(), []int{29}
 }
 
 // ReleasePermit returns a lease or withdraws a queued request. A positive
@@ -2081,7 +2163,7 @@ type ReleasePermit struct {
 
 func (x *ReleasePermit) Reset() {
 	*x = ReleasePermit{}
-	mi := &file_signalscrape_proto_msgTypes[29]
+	mi := &file_signalscrape_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2175,7 @@ func (x *ReleasePermit) String() string {
 func (*ReleasePermit) ProtoMessage() {}
 
 func (x *ReleasePermit) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[29]
+	mi := &file_signalscrape_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2188,7 @@ func (x *ReleasePermit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleasePermit.ProtoReflect.Descriptor instead.
 func (*ReleasePermit) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{29}
+	return file_signalscrape_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReleasePermit) GetRequestId() string {
@@ -2139,7 +2221,7 @@ type ReleaseAck struct {
 
 func (x *ReleaseAck) Reset() {
 	*x = ReleaseAck{}
-	mi := &file_signalscrape_proto_msgTypes[30]
+	mi := &file_signalscrape_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2233,7 @@ func (x *ReleaseAck) String() string {
 func (*ReleaseAck) ProtoMessage() {}
 
 func (x *ReleaseAck) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[30]
+	mi := &file_signalscrape_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2246,7 @@ func (x *ReleaseAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseAck.ProtoReflect.Descriptor instead.
 func (*ReleaseAck) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{30}
+	return file_signalscrape_proto_rawDescGZIP(), []int{31}
 }
 
 // MemberGone tells the bucket that a member left or died: its leases go.
@@ -2177,7 +2259,7 @@ type MemberGone struct {
 
 func (x *MemberGone) Reset() {
 	*x = MemberGone{}
-	mi := &file_signalscrape_proto_msgTypes[31]
+	mi := &file_signalscrape_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2189,7 +2271,7 @@ func (x *MemberGone) String() string {
 func (*MemberGone) ProtoMessage() {}
 
 func (x *MemberGone) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[31]
+	mi := &file_signalscrape_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2202,7 +2284,7 @@ func (x *MemberGone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberGone.ProtoReflect.Descriptor instead.
 func (*MemberGone) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{31}
+	return file_signalscrape_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MemberGone) GetMember() string {
@@ -2221,7 +2303,7 @@ type GetBucket struct {
 
 func (x *GetBucket) Reset() {
 	*x = GetBucket{}
-	mi := &file_signalscrape_proto_msgTypes[32]
+	mi := &file_signalscrape_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2233,7 +2315,7 @@ func (x *GetBucket) String() string {
 func (*GetBucket) ProtoMessage() {}
 
 func (x *GetBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[32]
+	mi := &file_signalscrape_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2246,7 +2328,7 @@ func (x *GetBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBucket.ProtoReflect.Descriptor instead.
 func (*GetBucket) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{32}
+	return file_signalscrape_proto_rawDescGZIP(), []int{33}
 }
 
 // BucketInfo answers GetBucket and SetBucketLimits.
@@ -2265,7 +2347,7 @@ type BucketInfo struct {
 
 func (x *BucketInfo) Reset() {
 	*x = BucketInfo{}
-	mi := &file_signalscrape_proto_msgTypes[33]
+	mi := &file_signalscrape_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2359,7 @@ func (x *BucketInfo) String() string {
 func (*BucketInfo) ProtoMessage() {}
 
 func (x *BucketInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[33]
+	mi := &file_signalscrape_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2372,7 @@ func (x *BucketInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketInfo.ProtoReflect.Descriptor instead.
 func (*BucketInfo) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{33}
+	return file_signalscrape_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BucketInfo) GetMember() string {
@@ -2352,7 +2434,7 @@ type SetBucketLimits struct {
 
 func (x *SetBucketLimits) Reset() {
 	*x = SetBucketLimits{}
-	mi := &file_signalscrape_proto_msgTypes[34]
+	mi := &file_signalscrape_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2364,7 +2446,7 @@ func (x *SetBucketLimits) String() string {
 func (*SetBucketLimits) ProtoMessage() {}
 
 func (x *SetBucketLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_signalscrape_proto_msgTypes[34]
+	mi := &file_signalscrape_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2377,7 +2459,7 @@ func (x *SetBucketLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetBucketLimits.ProtoReflect.Descriptor instead.
 func (*SetBucketLimits) Descriptor() ([]byte, []int) {
-	return file_signalscrape_proto_rawDescGZIP(), []int{34}
+	return file_signalscrape_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SetBucketLimits) GetLimits() *Limits {
@@ -2510,7 +2592,12 @@ const file_signalscrape_proto_rawDesc = "" +
 	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\x129\n" +
 	"\tcompleted\x18\x04 \x01(\v2\x1b.signalscrape.TaskCompletedR\tcompleted\x120\n" +
 	"\x06failed\x18\x05 \x01(\v2\x18.signalscrape.TaskFailedR\x06failed\x12;\n" +
-	"\battempts\x18\x06 \x03(\v2\x1f.signalscrape.TaskAttemptFailedR\battempts\"=\n" +
+	"\battempts\x18\x06 \x03(\v2\x1f.signalscrape.TaskAttemptFailedR\battempts\"e\n" +
+	"\vTaskWaiting\x12\x16\n" +
+	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\x12\x18\n" +
+	"\awaiting\x18\x04 \x01(\bR\awaiting\"=\n" +
 	"\rStopWorkTasks\x12\x16\n" +
 	"\x06idwork\x18\x01 \x01(\tR\x06idwork\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x03R\x05epoch\"=\n" +
@@ -2535,12 +2622,13 @@ const file_signalscrape_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12\x16\n" +
 	"\x06idwork\x18\x03 \x01(\tR\x06idwork\x12\x0e\n" +
-	"\x02id\x18\x04 \x01(\tR\x02id\"v\n" +
+	"\x02id\x18\x04 \x01(\tR\x02id\"\x92\x01\n" +
 	"\rPermitGranted\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12/\n" +
 	"\x14not_before_unix_nano\x18\x02 \x01(\x03R\x11notBeforeUnixNano\x12\x15\n" +
-	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\"\xc0\x01\n" +
+	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\x12\x1a\n" +
+	"\bunspaced\x18\x04 \x01(\bR\bunspaced\"\xc0\x01\n" +
 	"\vRenewLeases\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x1f\n" +
 	"\vrequest_ids\x18\x02 \x03(\tR\n" +
@@ -2591,7 +2679,7 @@ func file_signalscrape_proto_rawDescGZIP() []byte {
 }
 
 var file_signalscrape_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_signalscrape_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_signalscrape_proto_goTypes = []any{
 	(FetchOutcome)(0),         // 0: signalscrape.FetchOutcome
 	(*Entry)(nil),             // 1: signalscrape.Entry
@@ -2613,24 +2701,25 @@ var file_signalscrape_proto_goTypes = []any{
 	(*WorkStatus)(nil),        // 17: signalscrape.WorkStatus
 	(*StartTask)(nil),         // 18: signalscrape.StartTask
 	(*TaskResult)(nil),        // 19: signalscrape.TaskResult
-	(*StopWorkTasks)(nil),     // 20: signalscrape.StopWorkTasks
-	(*ListWorkTasks)(nil),     // 21: signalscrape.ListWorkTasks
-	(*WorkTasks)(nil),         // 22: signalscrape.WorkTasks
-	(*GetHostStats)(nil),      // 23: signalscrape.GetHostStats
-	(*HostStats)(nil),         // 24: signalscrape.HostStats
-	(*Limits)(nil),            // 25: signalscrape.Limits
-	(*AcquirePermit)(nil),     // 26: signalscrape.AcquirePermit
-	(*PermitGranted)(nil),     // 27: signalscrape.PermitGranted
-	(*RenewLeases)(nil),       // 28: signalscrape.RenewLeases
-	(*RenewAck)(nil),          // 29: signalscrape.RenewAck
-	(*ReleasePermit)(nil),     // 30: signalscrape.ReleasePermit
-	(*ReleaseAck)(nil),        // 31: signalscrape.ReleaseAck
-	(*MemberGone)(nil),        // 32: signalscrape.MemberGone
-	(*GetBucket)(nil),         // 33: signalscrape.GetBucket
-	(*BucketInfo)(nil),        // 34: signalscrape.BucketInfo
-	(*SetBucketLimits)(nil),   // 35: signalscrape.SetBucketLimits
-	nil,                       // 36: signalscrape.RenewLeases.DonorsEntry
-	(*actor.PID)(nil),         // 37: actor.PID
+	(*TaskWaiting)(nil),       // 20: signalscrape.TaskWaiting
+	(*StopWorkTasks)(nil),     // 21: signalscrape.StopWorkTasks
+	(*ListWorkTasks)(nil),     // 22: signalscrape.ListWorkTasks
+	(*WorkTasks)(nil),         // 23: signalscrape.WorkTasks
+	(*GetHostStats)(nil),      // 24: signalscrape.GetHostStats
+	(*HostStats)(nil),         // 25: signalscrape.HostStats
+	(*Limits)(nil),            // 26: signalscrape.Limits
+	(*AcquirePermit)(nil),     // 27: signalscrape.AcquirePermit
+	(*PermitGranted)(nil),     // 28: signalscrape.PermitGranted
+	(*RenewLeases)(nil),       // 29: signalscrape.RenewLeases
+	(*RenewAck)(nil),          // 30: signalscrape.RenewAck
+	(*ReleasePermit)(nil),     // 31: signalscrape.ReleasePermit
+	(*ReleaseAck)(nil),        // 32: signalscrape.ReleaseAck
+	(*MemberGone)(nil),        // 33: signalscrape.MemberGone
+	(*GetBucket)(nil),         // 34: signalscrape.GetBucket
+	(*BucketInfo)(nil),        // 35: signalscrape.BucketInfo
+	(*SetBucketLimits)(nil),   // 36: signalscrape.SetBucketLimits
+	nil,                       // 37: signalscrape.RenewLeases.DonorsEntry
+	(*actor.PID)(nil),         // 38: actor.PID
 }
 var file_signalscrape_proto_depIdxs = []int32{
 	1,  // 0: signalscrape.WorkCreated.entries:type_name -> signalscrape.Entry
@@ -2644,14 +2733,14 @@ var file_signalscrape_proto_depIdxs = []int32{
 	9,  // 8: signalscrape.Event.finished:type_name -> signalscrape.WorkFinished
 	15, // 9: signalscrape.WorkStatus.counts:type_name -> signalscrape.Counts
 	16, // 10: signalscrape.WorkStatus.errors:type_name -> signalscrape.TaskError
-	37, // 11: signalscrape.StartTask.work:type_name -> actor.PID
+	38, // 11: signalscrape.StartTask.work:type_name -> actor.PID
 	6,  // 12: signalscrape.TaskResult.completed:type_name -> signalscrape.TaskCompleted
 	7,  // 13: signalscrape.TaskResult.failed:type_name -> signalscrape.TaskFailed
 	5,  // 14: signalscrape.TaskResult.attempts:type_name -> signalscrape.TaskAttemptFailed
-	36, // 15: signalscrape.RenewLeases.donors:type_name -> signalscrape.RenewLeases.DonorsEntry
+	37, // 15: signalscrape.RenewLeases.donors:type_name -> signalscrape.RenewLeases.DonorsEntry
 	0,  // 16: signalscrape.ReleasePermit.outcome:type_name -> signalscrape.FetchOutcome
-	25, // 17: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
-	25, // 18: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
+	26, // 17: signalscrape.BucketInfo.limits:type_name -> signalscrape.Limits
+	26, // 18: signalscrape.SetBucketLimits.limits:type_name -> signalscrape.Limits
 	19, // [19:19] is the sub-list for method output_type
 	19, // [19:19] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
@@ -2679,7 +2768,7 @@ func file_signalscrape_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_signalscrape_proto_rawDesc), len(file_signalscrape_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   36,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

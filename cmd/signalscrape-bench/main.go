@@ -60,7 +60,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("signalscrape-bench", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&cfg.binary, "binary", "bin/signalscrape", "the signalscrape `binary` to run (make build)")
-	fs.StringVar(&cfg.out, "out", "docs/bench-results.md", "results `file` (Markdown), overwritten; empty: none")
+	fs.StringVar(&cfg.out, "out", "bench-results.md", "results `file` (Markdown), overwritten; empty: none")
 	fs.StringVar(&cfg.micro, "micro", "", "`file` of micro-benchmark output to copy into the results file")
 	fs.StringVar(&scenarios, "scenarios", "all", "comma-separated `list` of "+strings.Join(scenarioNames, ", ")+", or all")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the processes' logs and data instead of removing them")

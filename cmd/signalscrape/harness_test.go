@@ -96,10 +96,12 @@ func startProc(t testing.TB, name string, args ...string) *proc {
 	return p
 }
 
-// artifactDir is where process logs go: SIGNALSCRAPE_ARTIFACTS when set (CI
-// keeps it), else the test's temp dir.
+// artifactDir is where process logs go: a folder named for the test under
+// SIGNALSCRAPE_ARTIFACTS when that is set (CI keeps it), else the test's
+// temp dir.
 func artifactDir(t testing.TB) string {
-	if dir := os.Getenv("SIGNALSCRAPE_ARTIFACTS"); dir != "" {
+	if root := os.Getenv("SIGNALSCRAPE_ARTIFACTS"); root != "" {
+		dir := filepath.Join(root, t.Name())
 		if err := os.MkdirAll(dir, 0o755); err == nil {
 			return dir
 		}

@@ -63,6 +63,10 @@ func parseMockFlags(args []string, out io.Writer) (mocksignal.Config, error) {
 	fs.DurationVar(&cfg.PageDelay, "page-delay", 0, "`delay` of each page of the site (home and cancer-sample pages)")
 	fs.DurationVar(&cfg.PreviewDelay, "preview-delay", mocksignal.DefaultPreviewDelay, "`delay` after the last keystroke before the search preview shows the new search")
 	fs.Float64Var(&cfg.BrokenPages, "broken-pages", 0, "fraction of cancer-sample pages served without their download button")
+	fs.Func("missing", "comma-separated donor `ids` the site does not know even when their file exists (search, page and profile)", func(v string) error {
+		cfg.Missing = append(cfg.Missing, splitList(v)...)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

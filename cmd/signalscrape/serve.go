@@ -52,6 +52,73 @@ type serveFlags struct {
 	breakerFailures                         int
 	breakerCooldown                         time.Duration
 	s3Endpoint                              string
+	browser                                 browserFlags
+}
+
+// defaultBrowserMaxMemoryMB is the default of --browser-max-memory-mb. The
+// measure adds up the resident memory of Chromium's processes, which share
+// pages, and so overstates: a fresh Debian Chromium measured 700 MB after one
+// page, and about 1 GB while a second tab was open. Twice that is a browser
+// that has grown over a long run.
+const defaultBrowserMaxMemoryMB = 2048
+
+// browserFlags are the flags of the browser source, --browser-*: how long a
+// browser lives, how long each step may take and the elements of the site's
+// pages. Their defaults are those of browser.Config.
+type browserFlags struct {
+	restartPages, maxMemoryMB, maxTabs int
+	stepTimeout, notFoundAfter         time.Duration
+	noResultsText                      string
+	selectors                          browser.Selectors
+}
+
+func (b *browserFlags) register(fs *flag.FlagSet) {
+	d := browser.DefaultSelectors()
+	fs.IntVar(&b.restartPages, "browser-restart-pages", browser.DefaultRestartAfter, "browser source: pages a browser serves before it is restarted")
+	fs.IntVar(&b.maxMemoryMB, "browser-max-memory-mb", defaultBrowserMaxMemoryMB, "browser source: resident memory of the browser's processes, in MB, past which it is restarted (0: no bound)")
+	fs.IntVar(&b.maxTabs, "browser-max-tabs", browser.DefaultMaxTabs, "browser source: donors fetched at once on this node")
+	fs.DurationVar(&b.stepTimeout, "browser-step-timeout", browser.DefaultStepTimeout, "browser source: time limit of each step of a fetch (open, search, preview, page, download)")
+	fs.DurationVar(&b.notFoundAfter, "browser-not-found-after", browser.DefaultNotFoundAfter, "browser source: how long the preview must show --browser-no-results-text before the donor counts as unknown")
+	fs.StringVar(&b.noResultsText, "browser-no-results-text", browser.DefaultNoResultsText, "browser source: what the search preview shows for a donor the site does not know")
+	fs.StringVar(&b.selectors.SearchContainer, "browser-search-selector", d.SearchContainer, "browser source: CSS selector of the search box to click")
+	fs.StringVar(&b.selectors.SearchInput, "browser-input-selector", d.SearchInput, "browser source: CSS selector of the text input to type the donor id into")
+	fs.StringVar(&b.selectors.PreviewLink, "browser-preview-selector", d.PreviewLink, "browser source: CSS selector of the search preview's links to cancer-sample pages")
+	fs.StringVar(&b.selectors.DownloadButton, "browser-download-selector", d.DownloadButton, "browser source: CSS selector of the Download as CSV button")
+}
+
+// check validates the browser flags. Zero counts and durations are refused,
+// not turned into defaults, so that a flag means what it says.
+func (b *browserFlags) check() error {
+	switch {
+	case b.restartPages < 1:
+		return fmt.Errorf("--browser-restart-pages %d: need at least 1", b.restartPages)
+	case b.maxMemoryMB < 0:
+		return fmt.Errorf("--browser-max-memory-mb %d: need 0 (no bound) or more", b.maxMemoryMB)
+	case b.maxTabs < 1:
+		return fmt.Errorf("--browser-max-tabs %d: need at least 1", b.maxTabs)
+	case b.stepTimeout <= 0 || b.notFoundAfter <= 0:
+		return fmt.Errorf("--browser-step-timeout %s and --browser-not-found-after %s: need positive times", b.stepTimeout, b.notFoundAfter)
+	case b.notFoundAfter >= b.stepTimeout:
+		return fmt.Errorf("--browser-not-found-after %s: need less than --browser-step-timeout %s, or no donor is ever found unknown",
+			b.notFoundAfter, b.stepTimeout)
+	case strings.TrimSpace(b.noResultsText) == "":
+		return errors.New("--browser-no-results-text is empty: the preview's answer for an unknown donor is needed")
+	}
+	return b.checkSelectors()
+}
+
+func (b *browserFlags) checkSelectors() error {
+	for _, sel := range []struct{ flag, value string }{
+		{"--browser-search-selector", b.selectors.SearchContainer},
+		{"--browser-input-selector", b.selectors.SearchInput},
+		{"--browser-preview-selector", b.selectors.PreviewLink},
+		{"--browser-download-selector", b.selectors.DownloadButton},
+	} {
+		if strings.TrimSpace(sel.value) == "" {
+			return fmt.Errorf("%s is empty: need a CSS selector", sel.flag)
+		}
+	}
+	return nil
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -83,6 +150,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.breakerFailures, "breaker-failures", 5, "failed upstream requests in a row (5xx, timeouts, broken connections) that pause every grant")
 	fs.DurationVar(&f.breakerCooldown, "breaker-cooldown", 30*time.Second, "pause after the failures, before one probe request")
 	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3 server of --blob-url, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)")
+	f.browser.register(fs)
 }
 
 // check validates the flags together.
@@ -104,7 +172,7 @@ func (f *serveFlags) check() error {
 			return fmt.Errorf("--blob-url: %w", err)
 		}
 	}
-	return nil
+	return f.browser.check()
 }
 
 func (f *serveFlags) limits() persistence.Limits {
@@ -310,9 +378,28 @@ func newSource(f *serveFlags, logger *slog.Logger) (source.Source, error) {
 	case "http":
 		return httpsource.New(httpsource.Config{Template: f.sourceURL, UserAgent: ua, Timeout: f.fetchTimeout})
 	case "browser":
-		return browser.New(browser.Config{BaseURL: f.sourceURL, ChromiumPath: f.chromiumPath, Logger: logger, UserAgent: ua})
+		return browser.New(f.browserConfig(ua, logger))
 	}
 	return nil, fmt.Errorf("--source %q: want browser or http", f.sourceKind)
+}
+
+// browserConfig is the configuration of the browser source that the flags
+// ask for.
+func (f *serveFlags) browserConfig(userAgent string, logger *slog.Logger) browser.Config {
+	b := f.browser
+	return browser.Config{
+		BaseURL:       f.sourceURL,
+		ChromiumPath:  f.chromiumPath,
+		StepTimeout:   b.stepTimeout,
+		RestartAfter:  b.restartPages,
+		MaxMemoryMB:   b.maxMemoryMB,
+		MaxTabs:       b.maxTabs,
+		NoResultsText: b.noResultsText,
+		NotFoundAfter: b.notFoundAfter,
+		Selectors:     b.selectors,
+		Logger:        logger,
+		UserAgent:     userAgent,
+	}
 }
 
 func defaultNodeName(gossipAddr string) string {

@@ -72,16 +72,7 @@ func checkFetch(t *testing.T, s *Source, id string) {
 // donor: the browser took no other route to the profiles.
 func checkOneDownloadEach(t *testing.T, st site, ids []string) {
 	t.Helper()
-	entries, err := mocksignal.ReadLog(st.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Path, "/sample/") {
-			seen[e.ID]++
-		}
-	}
+	seen := profileRequests(t, st, len(ids))
 	for _, id := range ids {
 		if seen[id] != 1 {
 			t.Errorf("%s: %d profile requests, want 1", id, seen[id])
@@ -89,6 +80,30 @@ func checkOneDownloadEach(t *testing.T, st site, ids []string) {
 	}
 	if len(seen) != len(ids) {
 		t.Errorf("profile requests for %d donors, want %d", len(seen), len(ids))
+	}
+}
+
+// profileRequests counts the site's profile requests by donor. The site logs
+// a request after its answer is sent, so the log is read again, for a few
+// seconds, until it names want donors.
+func profileRequests(t *testing.T, st site, want int) map[string]int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries, err := mocksignal.ReadLog(st.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Path, "/sample/") {
+				seen[e.ID]++
+			}
+		}
+		if len(seen) >= want || time.Now().After(deadline) {
+			return seen
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -31,7 +31,7 @@ const DefaultPreviewDelay = 300 * time.Millisecond
 // Config configures a Server. Zero fields take defaults where one is named.
 //
 // The faults of profiles apply to /sample/ requests only, those of pages
-// (PageDelay, BrokenPages) to the pages only. Every ThrottleEvery-th request
+// (PageDelay, BrokenPages) to the pages only; Missing applies to both. Every ThrottleEvery-th request
 // is throttled; the others draw one number from a generator seeded with Seed
 // that picks at most one of the error, stale and garbage faults with the
 // given rates. The faults are therefore the same for the same sequence of
@@ -94,6 +94,10 @@ type Config struct {
 	// BrokenPages is the fraction of cancer-sample pages served without
 	// their download button.
 	BrokenPages float64
+	// Missing lists donors that the site does not know even when their
+	// file exists: the search preview leaves them out, their cancer-sample
+	// page and their /sample/ file answer 404, and Synthesize spares them.
+	Missing []string
 }
 
 // Validate reports the first setting that makes no sense.
@@ -115,6 +119,11 @@ func (c Config) Validate() error {
 	}
 	if c.PageDelay < 0 || c.PreviewDelay < 0 {
 		return fmt.Errorf("page delay %s, preview delay %s: must not be negative", c.PageDelay, c.PreviewDelay)
+	}
+	for _, id := range c.Missing {
+		if !validID(id) {
+			return fmt.Errorf("missing donor %q: not a donor id", id)
+		}
 	}
 	rates := []struct {
 		name string

@@ -35,8 +35,9 @@ type index struct {
 	pos   map[string]int // id -> position in ids
 }
 
-// buildIndex lists dir; files whose names are not <valid id>.csv are left out.
-func buildIndex(dir string) (*index, error) {
+// buildIndex lists dir; files whose names are not <valid id>.csv, and those
+// of the hidden donors, are left out.
+func buildIndex(dir string, hidden map[string]bool) (*index, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("listing profiles: %w", err)
@@ -44,7 +45,7 @@ func buildIndex(dir string) (*index, error) {
 	ix := &index{pos: make(map[string]int, len(entries))}
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), ".csv")
-		if e.IsDir() || !ok || !validID(id) {
+		if e.IsDir() || !ok || !validID(id) || hidden[id] {
 			continue
 		}
 		ix.pos[id] = len(ix.ids)

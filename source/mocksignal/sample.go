@@ -96,7 +96,7 @@ func (s *Server) serveSample(w http.ResponseWriter, r *http.Request, name string
 		return id, p.fault
 	}
 	path, known := s.index.path(id)
-	if id != "" && !known && s.cfg.Synthesize && isDonorID(id) {
+	if id != "" && !known && s.cfg.Synthesize && isDonorID(id) && !s.missing[id] {
 		writeBody(w, "text/csv; charset=utf-8", synthProfile(id))
 		return id, ""
 	}

@@ -19,8 +19,10 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	index  *index
-	reqLog *requestLog
-	pages  *http.ServeMux
+	// missing holds the donors of Config.Missing.
+	missing map[string]bool
+	reqLog  *requestLog
+	pages   *http.ServeMux
 
 	// mu guards the fault generator and the request counter.
 	mu    sync.Mutex
@@ -39,7 +41,11 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("checking mock signal config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	ix, err := buildIndex(cfg.ProfilesDir)
+	missing := make(map[string]bool, len(cfg.Missing))
+	for _, id := range cfg.Missing {
+		missing[id] = true
+	}
+	ix, err := buildIndex(cfg.ProfilesDir, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +57,12 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		logger: logger,
-		index:  ix,
-		reqLog: reqLog,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, 0)),
+		cfg:     cfg,
+		logger:  logger,
+		index:   ix,
+		missing: missing,
+		reqLog:  reqLog,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0)),
 	}
 	s.pages = s.routes()
 	logger.Debug("profiles indexed", "dir", cfg.ProfilesDir, "profiles", len(ix.ids))
