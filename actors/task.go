@@ -187,7 +187,13 @@ func (r *run) attempt(ctx context.Context, attempt int32) (*messages.TaskResult,
 		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
 		return res, nil
 	}
+	// A task stopped while it waits for its turn gives the permit back: it
+	// must never start before the permit's time.
 	sleepCtx(ctx, time.Until(lease.NotBefore))
+	if ctx.Err() != nil {
+		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
+		return nil, ctx.Err()
+	}
 	if late := time.Since(lease.NotBefore); late > StartWindow && !lease.Unspaced {
 		r.deps.Permits.Release(lease, time.Time{}, messages.FetchOutcome_FETCH_OUTCOME_NONE)
 		return nil, &retryError{err: fmt.Errorf("missed the permit's start by %s", late)}

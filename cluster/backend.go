@@ -88,6 +88,9 @@ func (n *Node) askWork(ctx context.Context, workID string, msg any) (*messages.W
 	return st, nil
 }
 
+// InitialLimits returns the limits of the node's flags.
+func (n *Node) InitialLimits() persistence.Limits { return n.current().deps.DefaultLimits }
+
 // Limits returns the stored limits, or the node's initial ones.
 func (n *Node) Limits(ctx context.Context) (persistence.Limits, error) {
 	l, err := n.cfg.Store.Limits(ctx)

@@ -1,8 +1,9 @@
 // Package persistence holds the state of signalscrape: the append-only event
-// log of every work, the profile cache, the politeness limits, stored files
-// and the token bucket's lock. Store has two implementations with one
-// behaviour: an embedded SQLite file for a single node (package sqlite) and
-// PostgreSQL for a cluster (package postgres); package storetest checks both.
+// log of every work, the profile cache, the politeness limits and their
+// changes, stored files and the token bucket's lock. Store has two
+// implementations with one behaviour: an embedded SQLite file for a single
+// node (package sqlite) and PostgreSQL for a cluster (package postgres);
+// package storetest checks both.
 package persistence
 
 import (
@@ -77,6 +78,12 @@ type Limits struct {
 	MaxConcurrency int
 }
 
+// LimitsChange is one change of the limits: the limits set and when.
+type LimitsChange struct {
+	At     time.Time
+	Limits Limits
+}
+
 // Lock is an exclusive lock held in the store. Lost is closed when the lock
 // can no longer be trusted (for example its database connection broke).
 type Lock interface {
@@ -126,8 +133,14 @@ type Store interface {
 	// Limits returns the stored limits, or ErrNotFound when none were stored.
 	Limits(ctx context.Context) (Limits, error)
 
-	// SetLimits stores the limits.
+	// SetLimits stores the limits and records the change with its time.
 	SetLimits(ctx context.Context, l Limits) error
+
+	// LimitsHistory returns, oldest first, the change in force at from (the
+	// last one at or before it), if the limits were set by then, and every
+	// change after from up to and including to. Times are kept to the
+	// millisecond; changes at the same millisecond keep their order.
+	LimitsHistory(ctx context.Context, from, to time.Time) ([]LimitsChange, error)
 
 	// PutBlob stores a file under a key that the program generated (never one
 	// taken from user input).

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +101,12 @@ func waitMembers(t testing.TB, n *node, want int) *client.ClusterInfo {
 	return nil
 }
 
+// siteLatency is how long mock-signal takes to answer in TestCluster. Most
+// answers take longer than the gap between starts (30-35 ms), so that two
+// requests overlap, and many take longer than two gaps, so that a client
+// without the cap of 2 would have three in flight: the cap is put to the test.
+const siteLatency = "20ms-80ms"
+
 // TestCluster runs a work across three members on PostgreSQL while the
 // member hosting the work and then the one hosting the token bucket are
 // killed with kill -9 and restarted, and checks the site saw one polite
@@ -108,7 +116,7 @@ func TestCluster(t *testing.T) {
 		t.Skip("process test")
 	}
 	dbURL := pgtest.ForTest(t)
-	m := startMock(t, "--latency", "1ms")
+	m := startMock(t, "--latency", siteLatency)
 	c := startCluster(t, m, dbURL)
 	for _, name := range c.order {
 		waitMembers(t, c.nodes[name], 3)
@@ -119,38 +127,152 @@ func TestCluster(t *testing.T) {
 	st := waitStatus(t, c.nodes["beta"].client, up.IDWork, 2*time.Minute, func(s *client.Status) bool {
 		return s.Counts.Completed+s.Counts.Failed >= 300
 	})
-	var kills []time.Time
-
-	// Kill the member hosting the work: another resumes it within 10 s.
-	host := st.Member
-	kills = append(kills, time.Now())
-	c.nodes[host].kill()
-	survivor := c.any(t, host)
-	resumed := waitStatus(t, survivor.client, up.IDWork, 30*time.Second, func(s *client.Status) bool {
-		return s.Member != "" && s.Member != host && s.Counts.Completed+s.Counts.Failed > st.Counts.Completed+st.Counts.Failed
-	})
-	if took := time.Since(kills[0]); took > 10*time.Second {
-		t.Errorf("work resumed on %s %s after its host %s was killed, want within 10s", resumed.Member, took, host)
-	}
-	c.nodes[host].restart(t)
-
-	// Kill the member hosting the token bucket.
-	info := waitMembers(t, survivor, 3)
-	bucketHost := info.TokenBucket.Member
-	kills = append(kills, time.Now())
-	c.nodes[bucketHost].kill()
-	c.nodes[bucketHost].restart(t)
+	workHost, workKill := killWorkHost(t, c, st)
+	bucketHost, bucketKill := killBucketHost(t, c)
 
 	final := waitStatus(t, c.any(t).client, up.IDWork, 4*time.Minute, finished)
 	checkFixtureRun(t, c.nodes[c.any(t, final.Member).name], final, input)
-	checkNoRefetchAcross(t, m, kills)
-	checkPolite(t, m, testMinGap, 2)
+	checkMembersAgree(t, c, final, input)
+	checkNoRefetchAcross(t, m, []time.Time{workKill, bucketKill})
+	checkPoliteAtCap(t, m, testMinGap, 2)
 	checkSpread(t, c)
 
+	t.Run("rejoined", func(t *testing.T) { checkRestartedTakeTasks(t, c, workHost, bucketHost) })
 	t.Run("limits", func(t *testing.T) { checkClusterLimits(t, c) })
 	t.Run("cancel", func(t *testing.T) { checkClusterCancel(t, c, m) })
 	t.Run("paused", func(t *testing.T) { checkPausedMemberRejoins(t, c) })
 	t.Run("restart", func(t *testing.T) { checkLimitsSurviveRestart(t, c) })
+}
+
+// member returns the node named name, failing the test when there is none.
+func (c *testCluster) member(t testing.TB, name, role string) *node {
+	t.Helper()
+	n, ok := c.nodes[name]
+	if !ok {
+		t.Fatalf("%s is %q, not a member (%s)", role, name, strings.Join(c.order, ", "))
+	}
+	return n
+}
+
+// killWorkHost kills the member hosting the work of st with kill -9, checks
+// that another member resumes the work within 10 s, and restarts the killed
+// member. It returns the member's name and when it was killed.
+func killWorkHost(t *testing.T, c *testCluster, st *client.Status) (string, time.Time) {
+	t.Helper()
+	host := c.member(t, st.Member, "the work's host")
+	settledOf := func(s *client.Status) int64 { return s.Counts.Completed + s.Counts.Failed }
+	killed := time.Now()
+	host.kill()
+	survivor := c.any(t, host.name)
+	resumed := waitStatus(t, survivor.client, st.IDWork, 30*time.Second, func(s *client.Status) bool {
+		return s.Member != "" && s.Member != host.name && settledOf(s) > settledOf(st)
+	})
+	if took := time.Since(killed); took > 10*time.Second {
+		t.Errorf("work resumed on %s %s after its host %s was killed, want within 10s", resumed.Member, took, host.name)
+	}
+	host.restart(t)
+	return host.name, killed
+}
+
+// killBucketHost kills the member hosting the token bucket with kill -9,
+// waits until a survivor reports the bucket on a survivor, and only then
+// restarts the killed member. It returns the member's name and when it was
+// killed.
+func killBucketHost(t *testing.T, c *testCluster) (string, time.Time) {
+	t.Helper()
+	info := waitMembers(t, c.any(t), 3)
+	host := c.member(t, info.TokenBucket.Member, "the token bucket's host")
+	var survivors []string
+	for _, name := range c.order {
+		if name != host.name {
+			survivors = append(survivors, name)
+		}
+	}
+	killed := time.Now()
+	host.kill()
+	waitBucketOn(t, c.any(t, host.name), survivors)
+	host.restart(t)
+	return host.name, killed
+}
+
+// waitBucketOn waits up to 30 s until n reports the token bucket hosted by
+// one of members.
+func waitBucketOn(t *testing.T, n *node, members []string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last := "no answer yet"
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		info, err := n.client.Cluster(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			last = err.Error()
+		case contains(members, info.TokenBucket.Member):
+			return
+		default:
+			last = fmt.Sprintf("token_bucket.member %q", info.TokenBucket.Member)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: the token bucket did not move to a survivor (%s) within 30s; last answer: %s",
+		n.name, strings.Join(members, ", "), last)
+}
+
+// checkMembersAgree reads the finished work's status and downloads its
+// matrix through every member: the statuses must match final, and every
+// matrix must be the fixtures' matrix, byte for byte.
+func checkMembersAgree(t *testing.T, c *testCluster, final *client.Status, input string) {
+	t.Helper()
+	ctx := context.Background()
+	want := expectedMatrix(t, input)
+	for _, name := range c.order {
+		n := c.nodes[name]
+		st, err := n.client.Status(ctx, final.IDWork)
+		if err != nil {
+			t.Errorf("%s: reading the status: %v", name, err)
+			continue
+		}
+		if got, w := statusSummary(st), statusSummary(final); got != w {
+			t.Errorf("%s: status %s; another member said %s", name, got, w)
+		}
+		var buf bytes.Buffer
+		if err := n.client.Download(ctx, final.IDWork, client.FormatCSV, &buf); err != nil {
+			t.Errorf("%s: downloading the matrix: %v", name, err)
+			continue
+		}
+		if got := buf.String(); got != want {
+			t.Errorf("%s: matrix of %d bytes differs from the fixtures' (%d bytes):\n%s",
+				name, len(got), len(want), firstDiff(got, want))
+		}
+	}
+}
+
+// statusSummary renders the parts of a finished work's status that every
+// member must report alike.
+func statusSummary(st *client.Status) string {
+	return fmt.Sprintf("%s, total %d, counts %+v, %d from cache, %d errors, download %q, member %q",
+		st.Status, st.Total, st.Counts, st.FromCache, len(st.Errors), st.DownloadURL, st.Member)
+}
+
+// checkPoliteAtCap checks, as checkPolite does, that the site saw one
+// polite client, and also that the client did have maxConcurrency requests
+// in flight at once: a cap never reached proves nothing.
+func checkPoliteAtCap(t *testing.T, m *mock, minGap time.Duration, maxConcurrency int) {
+	t.Helper()
+	checkPolite(t, m, minGap, maxConcurrency)
+	entries, err := mocksignal.ReadLog(m.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := mocksignal.CheckPoliteness(entries, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MaxInFlight != maxConcurrency {
+		t.Errorf("the site saw at most %d request(s) in flight at once, want exactly the cap %d (%s)",
+			rep.MaxInFlight, maxConcurrency, rep)
+	}
 }
 
 // checkNoRefetchAcross checks that a donor was fetched twice only when its
@@ -205,7 +327,9 @@ func checkSpread(t *testing.T, c *testCluster) {
 }
 
 // checkClusterLimits sets the limits on one member and reads them on the
-// others within a second.
+// others within a second. This reads the shared store only; the cancel
+// subtest checks at the site that the token bucket applies the limits it
+// sets.
 func checkClusterLimits(t *testing.T, c *testCluster) {
 	ctx := context.Background()
 	want := client.Limits{MinIntervalMS: 30, MaxIntervalMS: 60, MaxConcurrency: 1}
@@ -224,18 +348,11 @@ func checkClusterLimits(t *testing.T, c *testCluster) {
 // checkClusterCancel cancels a work through a member that does not host it.
 func checkClusterCancel(t *testing.T, c *testCluster, m *mock) {
 	ctx := context.Background()
-	if _, err := c.nodes["alpha"].client.SetLimits(ctx, client.Limits{MinIntervalMS: 100, MaxIntervalMS: 150, MaxConcurrency: 2}); err != nil {
+	limits := client.Limits{MinIntervalMS: 100, MaxIntervalMS: 150, MaxConcurrency: 2}
+	if _, err := c.nodes["alpha"].client.SetLimits(ctx, limits); err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	b.WriteString("donor\n")
-	for i := range 80 {
-		fmt.Fprintf(&b, "DOCLUSTER%03d\n", i)
-	}
-	path := filepath.Join(t.TempDir(), "cancel.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := unknownDonors(t, "DOCLUSTER", 80)
 
 	up := upload(t, c.nodes["beta"].client, path, client.UploadOptions{})
 	st := waitStatus(t, c.nodes["beta"].client, up.IDWork, time.Minute, func(s *client.Status) bool { return s.Counts.Failed >= 4 })
@@ -257,9 +374,34 @@ func checkClusterCancel(t *testing.T, c *testCluster, m *mock) {
 			t.Errorf("donor %s fetched at %s, after the cancel was answered", e.ID, e.Start.Format(time.StampMicro))
 		}
 	}
+	minGap := time.Duration(limits.MinIntervalMS)*time.Millisecond - gapTolerance
+	checkSpacedBy(t, entries, "DOCLUSTER", minGap)
 	info := waitMembers(t, other, 3)
 	if info.TokenBucket.InFlight != 0 {
 		t.Errorf("%d permits still in flight after the cancel, want 0", info.TokenBucket.InFlight)
+	}
+}
+
+// checkSpacedBy checks that the site saw the requests for the donors whose
+// ids start with prefix start at least gap apart: the token bucket applied
+// the limits set through the API, not only the store.
+func checkSpacedBy(t *testing.T, entries []mocksignal.LogEntry, prefix string, gap time.Duration) {
+	t.Helper()
+	var reqs []mocksignal.LogEntry
+	for _, e := range sampleRequests(entries) {
+		if strings.HasPrefix(e.ID, prefix) {
+			reqs = append(reqs, e)
+		}
+	}
+	if len(reqs) < 2 {
+		t.Errorf("the site saw %d request(s) for %s donors, want at least 2 to measure a gap", len(reqs), prefix)
+		return
+	}
+	for i := 1; i < len(reqs); i++ {
+		if d := time.Duration(reqs[i].StartUnixNano - reqs[i-1].StartUnixNano); d < gap {
+			t.Errorf("%s started %s after %s (at %s), want at least %s: the bucket did not apply the limits set",
+				reqs[i].ID, d, reqs[i-1].ID, reqs[i-1].Start.Format(time.StampMicro), gap)
+		}
 	}
 }
 
@@ -283,32 +425,82 @@ func checkPausedMemberRejoins(t *testing.T, c *testCluster) {
 		t.Fatal(err)
 	}
 	waitMemberStatus(t, other, paused.name, "alive")
+	// The paused member may need a while to learn it is blocked and rejoin.
+	waitTakesTasks(t, other, map[string]int64{paused.name: before}, "DOPAUSED")
+}
 
-	// Unknown donors fail at once, so each is one quick task.
-	var b strings.Builder
-	b.WriteString("donor\n")
-	for i := range 60 {
-		fmt.Fprintf(&b, "DOPAUSED%03d\n", i)
+// checkRestartedTakeTasks checks that work flows again to the members that
+// were killed with kill -9 and restarted. Task counts are per process, so
+// any task counted was run after the restart.
+func checkRestartedTakeTasks(t *testing.T, c *testCluster, names ...string) {
+	before := map[string]int64{}
+	for _, name := range names {
+		before[name] = 0
 	}
-	path := filepath.Join(t.TempDir(), "paused.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// Give the paused member time to learn it is blocked and rejoin.
+	waitTakesTasks(t, c.any(t), before, "DOREJOIN")
+}
+
+// waitTakesTasks uploads small works through via until every member in
+// before has run more tasks than before says, as via reports; it gives up
+// after 30 s. Each work has donors unknown to the site, named after prefix
+// and the round, so that none is cached and each is one quick task.
+func waitTakesTasks(t *testing.T, via *node, before map[string]int64, prefix string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		up := upload(t, other.client, path, client.UploadOptions{})
-		waitStatus(t, other.client, up.IDWork, time.Minute, finished)
-		after := tasksRun(t, other, paused.name)
-		if after > before {
+	for round := 0; ; round++ {
+		path := unknownDonors(t, fmt.Sprintf("%sR%d", prefix, round), 30)
+		up := upload(t, via.client, path, client.UploadOptions{})
+		waitStatus(t, via.client, up.IDWork, time.Minute, finished)
+		idle, seen := idleMembers(via, before)
+		if len(idle) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s ran no task after it was paused and resumed (%d before, %d after)", paused.name, before, after)
+			t.Fatalf("%s ran no new task in %d uploads through %s over 30s: tasks run before %v, last seen %s",
+				strings.Join(idle, ", "), round+1, via.name, before, seen)
 		}
-		// The same donors are cached now: change them.
-		path = renameDonors(t, path)
 	}
+}
+
+// idleMembers returns the members of before that have run no more tasks
+// than before says, as n reports them, and what n reported.
+func idleMembers(n *node, before map[string]int64) ([]string, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var idle []string
+	info, err := n.client.Cluster(ctx)
+	counts := map[string]int64{}
+	if err == nil {
+		for _, m := range info.Members {
+			counts[m.Name] = m.TasksRun
+		}
+	}
+	for name, b := range before {
+		if got, ok := counts[name]; !ok || got <= b {
+			idle = append(idle, name)
+		}
+	}
+	sort.Strings(idle)
+	if err != nil {
+		return idle, err.Error()
+	}
+	return idle, fmt.Sprint(counts)
+}
+
+// unknownDonors writes an upload of n donor ids, prefix and a number, and
+// returns its path.
+func unknownDonors(t *testing.T, prefix string, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("donor\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%s%03d\n", prefix, i)
+	}
+	path := filepath.Join(t.TempDir(), prefix+".csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // tasksRun returns how many tasks member has run, as n reports it.
@@ -343,21 +535,6 @@ func waitMemberStatus(t *testing.T, n *node, member, status string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("%s never saw %s %s", n.name, member, status)
-}
-
-// renameDonors writes a copy of the upload at path with every donor id
-// given a new suffix, and returns the copy's path.
-func renameDonors(t *testing.T, path string) string {
-	t.Helper()
-	body, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := filepath.Join(t.TempDir(), "renamed.csv")
-	if err := os.WriteFile(next, []byte(strings.ReplaceAll(string(body), "DOPAUSED", "DOPAUSEDX")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return next
 }
 
 // checkLimitsSurviveRestart kills every member, starts one again and reads

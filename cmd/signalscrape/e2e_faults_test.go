@@ -32,9 +32,10 @@ const (
 )
 
 // TestClusterFaults runs one work on two members against a site that
-// throttles, fails in a burst, answers slowly past the request timeout,
-// resets connections and sends stale and garbage pages, while PostgreSQL
-// restarts and then one member is stopped with SIGTERM. The work must end
+// throttles in storms of three 429s in a row, fails in a burst, answers
+// slowly past the request timeout, resets connections and sends stale and
+// garbage pages, while PostgreSQL restarts and then one member is stopped
+// with SIGTERM. The work must end
 // with the exact matrix, the site's log must show the cluster pausing for
 // every throttle and for the circuit breaker, and the stopped member must
 // leave the cluster within a bounded time, its permits returned.
@@ -48,7 +49,7 @@ func TestClusterFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := startMock(t, "--latency", "1ms", "--seed", "7",
-		"--throttle-every", "97", "--retry-after", faultRetryAfter.String(),
+		"--throttle-every", "97", "--throttle-storm", "3", "--retry-after", faultRetryAfter.String(),
 		"--error-burst", strconv.Itoa(faultBurst), "--error-burst-at", strconv.Itoa(faultBurstAt),
 		"--stale-rate", "0.03", "--garbage-rate", "0.03", "--reset-rate", "0.02",
 		"--slow-rate", "0.02", "--slow-delay", "5s")
@@ -271,10 +272,18 @@ func checkQuiet(t *testing.T, reqs []mocksignal.LogEntry, from, to time.Time, wh
 func checkThrottlePauses(t *testing.T, entries []mocksignal.LogEntry) {
 	t.Helper()
 	reqs := sampleRequests(entries)
+	run, longest := 0, 0
 	for _, r := range reqs {
-		if r.Fault == "throttle" {
-			checkQuiet(t, reqs, r.End.Add(faultSlack), r.End.Add(faultRetryAfter-gapTolerance), "throttle")
+		if r.Fault != "throttle" {
+			run = 0
+			continue
 		}
+		run++
+		longest = max(longest, run)
+		checkQuiet(t, reqs, r.End.Add(faultSlack), r.End.Add(faultRetryAfter-gapTolerance), "throttle")
+	}
+	if longest < 3 {
+		t.Errorf("at most %d throttled requests in a row, want the site's storms of 3", longest)
 	}
 }
 

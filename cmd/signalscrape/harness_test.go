@@ -160,7 +160,12 @@ type mock struct {
 func startMock(t testing.TB, extra ...string) *mock {
 	t.Helper()
 	addr := freeAddr(t)
-	logPath := filepath.Join(t.TempDir(), "requests.jsonl")
+	f, err := os.CreateTemp(artifactDir(t), "requests-*.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	logPath := f.Name()
 	args := append([]string{"mock-signal", "--addr", addr, "--profiles", fixtures.ProfilesDir(t), "--log", logPath}, extra...)
 	p := startProc(t, "mock-signal", args...)
 	waitHTTP(t, "http://"+addr+"/", 10*time.Second)

@@ -46,6 +46,7 @@ func parseMockFlags(args []string, out io.Writer) (mocksignal.Config, error) {
 	fs.Var(&cfg.Latency, "latency", "`delay` of each profile answer, fixed (50ms) or a range (20ms-80ms)")
 	fs.BoolVar(&cfg.Synthesize, "synthesize", false, "answer donor ids (DO and digits) without a file with a made-up valid profile of that donor")
 	fs.IntVar(&cfg.ThrottleEvery, "throttle-every", 0, "answer every `N`th profile request with 429 (0: never)")
+	fs.IntVar(&cfg.ThrottleStorm, "throttle-storm", 0, "answer `N` profile requests in a row with 429 at each throttle (less than --throttle-every)")
 	fs.Func("retry-after", "Retry-After of a throttled answer, seconds or a duration (default 1s)", func(s string) error {
 		d, err := parseSeconds(s)
 		cfg.RetryAfter = d

@@ -35,6 +35,10 @@ type Backend interface {
 	// Limits returns the limits in force.
 	Limits(ctx context.Context) (persistence.Limits, error)
 
+	// InitialLimits returns the limits the node was started with, which are
+	// in force while the store holds none.
+	InitialLimits() persistence.Limits
+
 	// SetLimits stores new limits and applies them cluster-wide.
 	SetLimits(ctx context.Context, l persistence.Limits) (persistence.Limits, error)
 

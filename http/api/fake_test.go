@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/signalscrape/signalscrape/messages"
 	"github.com/signalscrape/signalscrape/persistence"
@@ -79,6 +80,10 @@ func (f *fakeBackend) Limits(context.Context) (persistence.Limits, error) {
 	return f.limits, nil
 }
 
+func (f *fakeBackend) InitialLimits() persistence.Limits {
+	return persistence.Limits{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2}
+}
+
 func (f *fakeBackend) SetLimits(_ context.Context, l persistence.Limits) (persistence.Limits, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -104,6 +109,7 @@ type fakeStore struct {
 	limit, offset int
 	events        map[string][]*messages.Event
 	cache         map[string]persistence.CacheEntry // by source + " " + donor id
+	limitsChanges []persistence.LimitsChange        // oldest first
 }
 
 func (s *fakeStore) Blob(_ context.Context, key string) ([]byte, string, error) {
@@ -137,4 +143,21 @@ func (s *fakeStore) CachedProfile(_ context.Context, source, donorID string) (pe
 	defer s.mu.Unlock()
 	e, ok := s.cache[source+" "+donorID]
 	return e, ok, nil
+}
+
+// LimitsHistory returns, as the stores do, the last change at or before
+// from and the changes after it up to to.
+func (s *fakeStore) LimitsHistory(_ context.Context, from, to time.Time) ([]persistence.LimitsChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []persistence.LimitsChange
+	for _, c := range s.limitsChanges {
+		switch {
+		case !c.At.After(from):
+			out = append(out[:0], c)
+		case !c.At.After(to):
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

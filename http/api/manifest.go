@@ -31,9 +31,11 @@ type donorLog struct {
 // workLog is a work's events folded.
 type workLog struct {
 	created    *messages.WorkCreated
+	createdAt  int64       // unix ms of the WorkCreated event
 	donors     []*donorLog // in the order of their first upload row
 	byID       map[string]*donorLog
 	finishedAt int64 // unix ms of the WorkFinished event, or zero
+	endedAt    int64 // unix ms of the WorkFinished or WorkCancelled event, or zero
 }
 
 // foldEvents folds a work's events; the last Completed or Failed event of a
@@ -44,6 +46,7 @@ func foldEvents(events []*messages.Event) (*workLog, error) {
 		switch k := ev.GetKind().(type) {
 		case *messages.Event_Created:
 			l.create(k.Created)
+			l.createdAt = ev.GetAtUnixMs()
 		case *messages.Event_Completed:
 			if d := l.byID[k.Completed.GetId()]; d != nil {
 				d.completed, d.failed = k.Completed, nil
@@ -53,7 +56,9 @@ func foldEvents(events []*messages.Event) (*workLog, error) {
 				d.completed, d.failed = nil, k.Failed
 			}
 		case *messages.Event_Finished:
-			l.finishedAt = ev.GetAtUnixMs()
+			l.finishedAt, l.endedAt = ev.GetAtUnixMs(), ev.GetAtUnixMs()
+		case *messages.Event_Cancelled:
+			l.endedAt = ev.GetAtUnixMs()
 		}
 	}
 	if l.created == nil {
@@ -88,17 +93,20 @@ func (s *server) workEvents(ctx context.Context, workID string) (*workLog, error
 	return l, nil
 }
 
-// manifestJSON is the body of GET /download/{idwork}?format=manifest.
+// manifestJSON is the body of GET /download/{idwork}?format=manifest. Limits
+// are the limits in force when the work was created and LimitsChanges their
+// changes while it ran, oldest first.
 type manifestJSON struct {
-	IDWork     string              `json:"idwork"`
-	Status     string              `json:"status"`
-	CreatedAt  string              `json:"created_at"`
-	UpdatedAt  string              `json:"updated_at"`
-	FinishedAt string              `json:"finished_at,omitempty"`
-	Version    string              `json:"version"`
-	Source     string              `json:"source"`
-	Limits     limitsJSON          `json:"limits"`
-	Donors     []manifestDonorJSON `json:"donors"`
+	IDWork        string              `json:"idwork"`
+	Status        string              `json:"status"`
+	CreatedAt     string              `json:"created_at"`
+	UpdatedAt     string              `json:"updated_at"`
+	FinishedAt    string              `json:"finished_at,omitempty"`
+	Version       string              `json:"version"`
+	Source        string              `json:"source"`
+	Limits        limitsJSON          `json:"limits"`
+	LimitsChanges []limitsChangeJSON  `json:"limits_changes"`
+	Donors        []manifestDonorJSON `json:"donors"`
 }
 
 type manifestDonorJSON struct {
@@ -119,11 +127,11 @@ func (s *server) serveManifest(ctx context.Context, w http.ResponseWriter, st *m
 	if err != nil {
 		return err
 	}
-	limits, err := s.backend.Limits(ctx)
-	if err != nil {
-		return fmt.Errorf("reading limits: %w", err)
+	m := s.manifest(st, l)
+	if m.Limits, m.LimitsChanges, err = s.workLimits(ctx, l); err != nil {
+		return err
 	}
-	body, err := json.MarshalIndent(s.manifest(st, l, limits), "", "  ")
+	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding manifest of work %s: %w", st.GetIdwork(), err)
 	}
@@ -133,11 +141,11 @@ func (s *server) serveManifest(ctx context.Context, w http.ResponseWriter, st *m
 	return nil
 }
 
-func (s *server) manifest(st *messages.WorkStatus, l *workLog, limits persistence.Limits) manifestJSON {
+func (s *server) manifest(st *messages.WorkStatus, l *workLog) manifestJSON {
 	m := manifestJSON{
 		IDWork: st.GetIdwork(), Status: st.GetStatus(),
 		CreatedAt: timestamp(st.GetCreatedAtUnixMs()), UpdatedAt: timestamp(st.GetUpdatedAtUnixMs()),
-		Version: s.version, Source: l.created.GetSource(), Limits: limitsBody(limits),
+		Version: s.version, Source: l.created.GetSource(),
 		Donors: make([]manifestDonorJSON, len(l.donors)),
 	}
 	if m.Source == "" {

@@ -35,8 +35,10 @@ const adminToken = "s3cret-token"
 const pollTimeout = 15 * time.Second
 
 // TestBrowser drives the pages in headless Chromium against the real JSON
-// API on a fake backend: an upload that runs to completion, a cancelled
-// work, the works list, the admin limits, and the layout on a phone.
+// API on a fake backend: the checks of a file before upload, an upload that
+// runs to completion, one with rejected rows, a running and a cancelled
+// work, a profile without mutations, the pages of the works list, the admin
+// limits, the contrast of the text, and the layout on a phone.
 // Screenshots go to $SIGNALSCRAPE_ARTIFACTS, or a temporary directory.
 func TestBrowser(t *testing.T) {
 	needChromium(t)
@@ -55,6 +57,7 @@ func TestBrowser(t *testing.T) {
 	problems := watchConsole(t, ctx)
 
 	dropFiles(t, ctx, ts.URL, shots)
+	refuseLargeFile(t, ctx, ts.URL, b, shots)
 	work := uploadFixture(t, ctx, ts.URL, fixture, b, shots)
 	watchWorkFinish(t, ctx, ts.URL, work, shots)
 	viewPlots(t, ctx, shots)
@@ -62,6 +65,13 @@ func TestBrowser(t *testing.T) {
 	browseRecent(t, ctx, ts.URL, work, shots)
 	changeLimits(t, ctx, ts.URL, b, shots)
 	checkSourceBanner(t, ctx, ts.URL, b, shots)
+	// browseRecent above expects the two works made so far; the steps
+	// below add more.
+	uploadRejects(t, ctx, ts.URL, shots)
+	running := watchRunningWork(t, ctx, ts.URL, b, shots)
+	empty := checkNoMutations(t, ctx, ts.URL, b, shots)
+	browsePages(t, ctx, ts.URL, b, shots)
+	checkPageContrast(t, ctx, ts.URL, running, empty)
 	checkColumnRules(t, ctx)
 	checkPhoneLayout(t, ctx, ts.URL, work, shots)
 

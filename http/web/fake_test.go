@@ -34,6 +34,9 @@ type fakeBackend struct {
 	// profiles holds the counts results show for some donors; the others
 	// get made-up counts.
 	profiles map[string][96]int64
+	// attempts holds how often some failing ids were tried; the others
+	// show 1.
+	attempts map[string]int32
 }
 
 // fakeWork is one work of the fake.
@@ -53,6 +56,7 @@ func newFakeBackend(step time.Duration) *fakeBackend {
 		blobs:    map[string][]byte{},
 		step:     step,
 		failing:  map[string]string{},
+		attempts: map[string]int32{},
 		limits:   persistence.Limits{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2},
 		calls:    map[string]int{},
 		profiles: map[string][96]int64{},
@@ -62,9 +66,19 @@ func newFakeBackend(step time.Duration) *fakeBackend {
 // addWork adds a work of n ids named DO1, DO2, … that settles one id every
 // step, and returns its id.
 func (f *fakeBackend) addWork(n int, step time.Duration) string {
-	entries := make([]*messages.Entry, n)
-	for i := range entries {
-		id := fmt.Sprintf("DO%d", i+1)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("DO%d", i+1)
+	}
+	return f.addIDs(step, ids...)
+}
+
+// addIDs adds a work of the ids, each labelled SP followed by the id
+// without its first two characters, that settles one id every step, and
+// returns its id.
+func (f *fakeBackend) addIDs(step time.Duration, ids ...string) string {
+	entries := make([]*messages.Entry, len(ids))
+	for i, id := range ids {
 		entries[i] = &messages.Entry{Id: id, Label: "SP" + id[2:]}
 	}
 	created := &messages.WorkCreated{Idwork: uuid.NewString(), Entries: entries, Filename: "seeded.csv"}
@@ -87,10 +101,28 @@ func (f *fakeBackend) add(c *messages.WorkCreated, step time.Duration) {
 
 // finishNow settles every id of a work at once.
 func (f *fakeBackend) finishNow(id string) {
+	f.settleNow(id, -1)
+}
+
+// settleNow settles the next n ids of a work at once, or all of them when n
+// is negative, by moving its start back by n steps.
+func (f *fakeBackend) settleNow(id string, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w := f.works[id]
-	w.start = w.start.Add(-w.step * time.Duration(len(w.ids)))
+	if n < 0 {
+		n = len(w.ids)
+	}
+	w.start = w.start.Add(-w.step * time.Duration(n))
+}
+
+// newestFirst lists the ids of the works, the newest first.
+func (f *fakeBackend) newestFirst() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := slices.Clone(f.order)
+	slices.Reverse(ids)
+	return ids
 }
 
 // statusCalls counts the Status calls for a work.
@@ -165,6 +197,10 @@ func (f *fakeBackend) Limits(context.Context) (persistence.Limits, error) {
 	return f.currentLimits(), nil
 }
 
+func (f *fakeBackend) InitialLimits() persistence.Limits {
+	return persistence.Limits{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2}
+}
+
 func (f *fakeBackend) SetLimits(_ context.Context, l persistence.Limits) (persistence.Limits, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -207,7 +243,7 @@ func (f *fakeBackend) snapshot(w *fakeWork, now time.Time) *messages.WorkStatus 
 		if reason, ok := f.failing[id]; ok {
 			st.Counts.Failed++
 			st.Errors = append(st.Errors, &messages.TaskError{
-				Id: id, Label: labelOf(w, id), Error: reason, Attempts: 1,
+				Id: id, Label: labelOf(w, id), Error: reason, Attempts: max(1, f.attempts[id]),
 				EvidenceBlob: fmt.Sprintf("evidence/%s/%d", w.id, i), EvidenceHtmlBlob: fmt.Sprintf("evidence/%s/%d.html", w.id, i),
 			})
 			continue
@@ -349,4 +385,20 @@ func (s *fakeStore) Events(_ context.Context, workID string) ([]*messages.Event,
 		return nil, nil
 	}
 	return s.b.events(w), nil
+}
+
+// fail makes an id fail, after the given number of attempts, in every work
+// that settles it from now on.
+func (f *fakeBackend) fail(id, reason string, attempts int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing[id] = reason
+	f.attempts[id] = attempts
+}
+
+// setProfile sets the counts results show for a donor.
+func (f *fakeBackend) setProfile(id string, counts [96]int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.profiles[id] = counts
 }

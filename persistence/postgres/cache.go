@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,35 +40,6 @@ sha256 = excluded.sha256, url = excluded.url, fetched_at = excluded.fetched_at`
 		record.Millis(e.FetchedAt))
 	if err != nil {
 		return fmt.Errorf("storing cached profile: %w", err)
-	}
-	return nil
-}
-
-// Limits returns the stored limits, or persistence.ErrNotFound.
-func (s *Store) Limits(ctx context.Context) (persistence.Limits, error) {
-	const q = `SELECT min_interval_ns, max_interval_ns, max_concurrency FROM limits WHERE id = 1`
-	var minNs, maxNs int64
-	var l persistence.Limits
-	err := s.pool.QueryRow(ctx, q).Scan(&minNs, &maxNs, &l.MaxConcurrency)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return l, fmt.Errorf("reading limits: %w", persistence.ErrNotFound)
-	}
-	if err != nil {
-		return l, fmt.Errorf("reading limits: %w", err)
-	}
-	l.MinInterval, l.MaxInterval = time.Duration(minNs), time.Duration(maxNs)
-	return l, nil
-}
-
-// SetLimits stores the limits.
-func (s *Store) SetLimits(ctx context.Context, l persistence.Limits) error {
-	const q = `INSERT INTO limits (id, min_interval_ns, max_interval_ns, max_concurrency, updated_at)
-VALUES (1, $1, $2, $3, now())
-ON CONFLICT (id) DO UPDATE SET min_interval_ns = excluded.min_interval_ns,
-max_interval_ns = excluded.max_interval_ns, max_concurrency = excluded.max_concurrency,
-updated_at = excluded.updated_at`
-	if _, err := s.pool.Exec(ctx, q, int64(l.MinInterval), int64(l.MaxInterval), l.MaxConcurrency); err != nil {
-		return fmt.Errorf("storing limits: %w", err)
 	}
 	return nil
 }

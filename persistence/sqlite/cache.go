@@ -42,37 +42,6 @@ sha256 = excluded.sha256, url = excluded.url, fetched_at = excluded.fetched_at`
 	return nil
 }
 
-// Limits returns the stored limits, or persistence.ErrNotFound.
-func (s *Store) Limits(ctx context.Context) (persistence.Limits, error) {
-	const q = `SELECT min_interval_ns, max_interval_ns, max_concurrency FROM limits WHERE id = 1`
-	var minNs, maxNs int64
-	var l persistence.Limits
-	err := s.read.QueryRowContext(ctx, q).Scan(&minNs, &maxNs, &l.MaxConcurrency)
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, fmt.Errorf("reading limits: %w", persistence.ErrNotFound)
-	}
-	if err != nil {
-		return l, fmt.Errorf("reading limits: %w", err)
-	}
-	l.MinInterval, l.MaxInterval = time.Duration(minNs), time.Duration(maxNs)
-	return l, nil
-}
-
-// SetLimits stores the limits.
-func (s *Store) SetLimits(ctx context.Context, l persistence.Limits) error {
-	const q = `INSERT INTO limits (id, min_interval_ns, max_interval_ns, max_concurrency, updated_at)
-VALUES (1, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET min_interval_ns = excluded.min_interval_ns,
-max_interval_ns = excluded.max_interval_ns, max_concurrency = excluded.max_concurrency,
-updated_at = excluded.updated_at`
-	_, err := s.write.ExecContext(ctx, q, int64(l.MinInterval), int64(l.MaxInterval), l.MaxConcurrency,
-		time.Now().UnixMilli())
-	if err != nil {
-		return fmt.Errorf("storing limits: %w", err)
-	}
-	return nil
-}
-
 // PutBlob stores or replaces a file under a generated key.
 func (s *Store) PutBlob(ctx context.Context, key, contentType string, data []byte) error {
 	const q = `INSERT INTO blobs (key, content_type, data, created_at) VALUES (?, ?, ?, ?)

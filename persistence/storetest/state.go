@@ -52,25 +52,6 @@ func putAndCheck(t *testing.T, s persistence.Store, want persistence.CacheEntry)
 	}
 }
 
-func testLimits(t *testing.T, s persistence.Store) {
-	ctx := context.Background()
-	if _, err := s.Limits(ctx); !errors.Is(err, persistence.ErrNotFound) {
-		t.Fatalf("Limits before any set = %v, want ErrNotFound", err)
-	}
-	for _, want := range []persistence.Limits{
-		{MinInterval: time.Second, MaxInterval: 3 * time.Second, MaxConcurrency: 2},
-		{MinInterval: 250 * time.Microsecond, MaxInterval: 1500 * time.Millisecond, MaxConcurrency: 7},
-	} {
-		if err := s.SetLimits(ctx, want); err != nil {
-			t.Fatalf("SetLimits: %v", err)
-		}
-		got, err := s.Limits(ctx)
-		if err != nil || got != want {
-			t.Errorf("Limits = %+v, %v; want %+v", got, err, want)
-		}
-	}
-}
-
 func testBlobs(t *testing.T, s persistence.Store) {
 	ctx := context.Background()
 	if _, _, err := s.Blob(ctx, "results/w1.csv"); !errors.Is(err, persistence.ErrNotFound) {

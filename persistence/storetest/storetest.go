@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite that every implementation of
 // persistence.Store passes, so that the SQLite and PostgreSQL stores behave
-// alike. A store's tests call Run; its benchmarks call BenchAppend.
+// alike. A store's tests call Run, and CheckMigratedLimits on a database
+// that an older schema left; its benchmarks call BenchAppend.
 package storetest
 
 import (
@@ -35,6 +36,8 @@ func Run(t *testing.T, newStore func(t *testing.T) persistence.Store) {
 		{"CountWorks", testCountWorks},
 		{"Cache", testCache},
 		{"Limits", testLimits},
+		{"LimitsHistory", testLimitsHistory},
+		{"LimitsSameMillisecond", testLimitsSameMillisecond},
 		{"Blobs", testBlobs},
 		{"LockBucket", testLockBucket},
 		{"LockLostOnClose", testLockLostOnClose},

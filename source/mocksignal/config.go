@@ -55,6 +55,10 @@ type Config struct {
 	// ThrottleEvery, when positive, answers every ThrottleEvery-th
 	// /sample/ request with 429 and a Retry-After header.
 	ThrottleEvery int
+	// ThrottleStorm, when above 1, makes each throttle a storm: that many
+	// requests in a row, from every ThrottleEvery-th on, are answered 429.
+	// It must be less than ThrottleEvery.
+	ThrottleStorm int
 	// RetryAfter is the wait a throttled answer asks for, sent in whole
 	// seconds rounded up; zero means DefaultRetryAfter.
 	RetryAfter time.Duration
@@ -110,6 +114,9 @@ func (c Config) Validate() error {
 	}
 	if c.ThrottleEvery < 0 {
 		return fmt.Errorf("throttle every %d: must not be negative", c.ThrottleEvery)
+	}
+	if c.ThrottleStorm < 0 || (c.ThrottleStorm > 1 && c.ThrottleStorm >= c.ThrottleEvery) {
+		return fmt.Errorf("throttle storm %d: must be at least 0 and less than throttle every (%d)", c.ThrottleStorm, c.ThrottleEvery)
 	}
 	if c.RetryAfter < 0 {
 		return fmt.Errorf("retry after %s: must not be negative", c.RetryAfter)

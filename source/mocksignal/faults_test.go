@@ -56,10 +56,7 @@ func TestSlowAndReset(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("reset connection answered %d", resp.StatusCode)
 	}
-	entries, err = ReadLog(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries = waitLog(t, logPath, 1)
 	if len(entries) != 1 || entries[0].Fault != faultReset || entries[0].Status != 0 {
 		t.Fatalf("log %+v, want one reset with status 0", entries)
 	}
@@ -78,5 +75,22 @@ func TestNewRejectsBadFaults(t *testing.T) {
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("%s: Validate accepted %+v", name, cfg)
 		}
+	}
+}
+
+// waitLog reads the request log until it holds n entries or a few seconds
+// pass: the server logs a request after the client has seen its end.
+func waitLog(t *testing.T, path string, n int) []LogEntry {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries, err := ReadLog(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) >= n || time.Now().After(deadline) {
+			return entries
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -44,7 +44,7 @@ func (s *Server) nextPlan() plan {
 	u := s.rng.Float64()
 	burst := s.count - s.cfg.ErrorBurstAt
 	switch {
-	case s.cfg.ThrottleEvery > 0 && s.count%s.cfg.ThrottleEvery == 0:
+	case s.throttled():
 		p.fault = faultThrottle
 	case burst > 0 && burst <= s.cfg.ErrorBurst:
 		p.fault, p.variant = faultError, false
@@ -61,6 +61,13 @@ func (s *Server) nextPlan() plan {
 		p.fault = faultReset
 	}
 	return p
+}
+
+// throttled tells whether the current request falls in a throttle: the
+// ThrottleEvery-th request and, in a storm, those right after it.
+func (s *Server) throttled() bool {
+	every := s.cfg.ThrottleEvery
+	return every > 0 && s.count >= every && s.count%every < max(1, s.cfg.ThrottleStorm)
 }
 
 // serveSample answers /sample/<name>, where name should be <id>.csv, and

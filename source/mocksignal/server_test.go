@@ -140,6 +140,16 @@ func TestThrottleEvery(t *testing.T) {
 	}
 }
 
+func TestThrottleStorm(t *testing.T) {
+	s := newServer(t, Config{ThrottleEvery: 4, ThrottleStorm: 3})
+	want := []int{200, 200, 200, 429, 429, 429, 200, 429}
+	for i, w := range want {
+		if got := get(t, s.Handler(), "/sample/DO1000.csv"); got.status != w {
+			t.Fatalf("request %d: status %d, want %d", i+1, got.status, w)
+		}
+	}
+}
+
 func TestStaleAnswersCarryAnotherDonor(t *testing.T) {
 	s := newServer(t, Config{StaleRate: 1})
 	dir := fixtures.ProfilesDir(t)
@@ -240,6 +250,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"rate above 1":   {ProfilesDir: dir, GarbageRate: 1.5},
 		"rates over 1":   {ProfilesDir: dir, ErrorRate: 0.5, StaleRate: 0.6},
 		"throttle":       {ProfilesDir: dir, ThrottleEvery: -1},
+		"throttle storm": {ProfilesDir: dir, ThrottleEvery: 3, ThrottleStorm: 3},
 		"retry after":    {ProfilesDir: dir, RetryAfter: -time.Second},
 		"latency":        {ProfilesDir: dir, Latency: Latency{Min: 2, Max: 1}},
 		"stale with one": {ProfilesDir: oneProfileDir(t), StaleRate: 0.5},
