@@ -50,6 +50,7 @@ lint: proto-check ## gofmt, go vet
 test-unit: ## unit and package tests (race detector where the framework allows)
 	$(GO) test -race -short -count=1 $(RACE_PKGS)
 	$(GO) test -short -count=1 $(NORACE_PKGS)
+	$(GO) test -count=1 -run '^TestParseMillionRows$$' ./http/upload
 
 fuzz: ## a short run of each fuzz target
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./profile

@@ -116,7 +116,7 @@ func (b *bucket) Receive(ctx actor.Context) {
 	case *messages.GetBucket:
 		ctx.Respond(b.info())
 	case *messages.SetBucketLimits:
-		b.setLimits(limitsFromMessage(msg.Limits))
+		b.setLimits(LimitsFromMessage(msg.Limits))
 		ctx.Respond(b.info())
 		b.grant(ctx)
 	case *actor.Stopping:
@@ -493,7 +493,8 @@ func LimitsMessage(l persistence.Limits) *messages.Limits {
 	}
 }
 
-func limitsFromMessage(m *messages.Limits) persistence.Limits {
+// LimitsFromMessage converts limits from their message form.
+func LimitsFromMessage(m *messages.Limits) persistence.Limits {
 	return persistence.Limits{
 		MinInterval:    time.Duration(m.GetMinIntervalMs()) * time.Millisecond,
 		MaxInterval:    time.Duration(m.GetMaxIntervalMs()) * time.Millisecond,

@@ -131,7 +131,7 @@ func (n *Node) Cluster(context.Context) (api.ClusterInfo, error) {
 		return info, fmt.Errorf("asking the token bucket: %w", err)
 	}
 	if b, ok := res.(*messages.BucketInfo); ok {
-		info.TokenBucket = api.BucketInfo{Member: b.Member, InFlight: b.InFlight, GrantedTotal: b.GrantedTotal, Queued: b.Queued}
+		info.TokenBucket = api.NewBucketInfo(b.Member, b.InFlight, b.GrantedTotal, b.Queued, actors.LimitsFromMessage(b.Limits))
 	}
 	return info, nil
 }

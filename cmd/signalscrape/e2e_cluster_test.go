@@ -326,10 +326,10 @@ func checkSpread(t *testing.T, c *testCluster) {
 	}
 }
 
-// checkClusterLimits sets the limits on one member and reads them on the
-// others within a second. This reads the shared store only; the cancel
-// subtest checks at the site that the token bucket applies the limits it
-// sets.
+// checkClusterLimits sets the limits on one member and, a second later,
+// reads them on every member, both as stored and as the token bucket applies
+// them; the cancel subtest checks at the site that the bucket keeps to the
+// limits it reports.
 func checkClusterLimits(t *testing.T, c *testCluster) {
 	ctx := context.Background()
 	want := client.Limits{MinIntervalMS: 30, MaxIntervalMS: 60, MaxConcurrency: 1}
@@ -341,6 +341,10 @@ func checkClusterLimits(t *testing.T, c *testCluster) {
 		got, err := c.nodes[name].client.Limits(ctx)
 		if err != nil || *got != want {
 			t.Errorf("%s: limits %+v (%v), want %+v", name, got, err, want)
+		}
+		info, err := c.nodes[name].client.Cluster(ctx)
+		if err != nil || info.TokenBucket.Limits != want {
+			t.Errorf("%s: the token bucket applies %+v (%v), want %+v", name, info.TokenBucket.Limits, err, want)
 		}
 	}
 }

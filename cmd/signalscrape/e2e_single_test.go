@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -50,10 +51,36 @@ func TestSingleNode(t *testing.T) {
 	checkFixtureRun(t, n, st, input)
 	checkNoRefetch(t, m, killedAt)
 	checkPolite(t, m, testMinGap, 2)
+	checkFewLogLines(t, n, up.IDWork)
 
 	t.Run("cache", func(t *testing.T) { checkCachedRerun(t, n, m, input) })
 	t.Run("bad input", func(t *testing.T) { checkBadInput(t, n, up.IDWork) })
 	t.Run("cancel", func(t *testing.T) { checkCancel(t, n, m) })
+}
+
+// checkFewLogLines reads the log of the node's restarted process, which
+// fetched more than a thousand donors: it tells that the work resumed and
+// finished, in a few lines, and never a line per donor at info level.
+func checkFewLogLines(t *testing.T, n *node, workID string) {
+	t.Helper()
+	body, err := os.ReadFile(n.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info []string
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.Contains(line, "level=INFO") {
+			info = append(info, line)
+		}
+	}
+	for _, event := range []string{`msg="work active"`, `msg="work finished"`} {
+		if !slices.ContainsFunc(info, func(l string) bool { return strings.Contains(l, event) && strings.Contains(l, workID) }) {
+			t.Errorf("the node logged no %s line for work %s", event, workID)
+		}
+	}
+	if len(info) > 40 {
+		t.Errorf("the node logged %d info lines for one work, want a few; the first: %s", len(info), strings.Join(info[:5], "\n"))
+	}
 }
 
 func upload(t testing.TB, c *client.Client, path string, opts client.UploadOptions) *client.UploadResult {

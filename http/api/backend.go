@@ -65,10 +65,17 @@ type Member struct {
 	Tasks      int64  `json:"tasks_run"`
 }
 
-// BucketInfo is the token bucket as GET /admin/cluster shows it.
+// BucketInfo is the token bucket as GET /admin/cluster shows it. Limits are
+// those the bucket applies now, which a change reaches within a second.
 type BucketInfo struct {
-	Member       string `json:"member"`
-	InFlight     int64  `json:"in_flight"`
-	GrantedTotal int64  `json:"granted_total"`
-	Queued       int64  `json:"queued"`
+	Member       string     `json:"member"`
+	InFlight     int64      `json:"in_flight"`
+	GrantedTotal int64      `json:"granted_total"`
+	Queued       int64      `json:"queued"`
+	Limits       limitsJSON `json:"limits"`
+}
+
+// NewBucketInfo describes a token bucket that applies limits.
+func NewBucketInfo(member string, inFlight, granted, queued int64, limits persistence.Limits) BucketInfo {
+	return BucketInfo{Member: member, InFlight: inFlight, GrantedTotal: granted, Queued: queued, Limits: limitsBody(limits)}
 }

@@ -190,4 +190,6 @@ type TokenBucket struct {
 	GrantedTotal int64 `json:"granted_total"`
 	// Queued counts the requests waiting for a permit.
 	Queued int64 `json:"queued"`
+	// Limits are the limits the bucket applies now.
+	Limits Limits `json:"limits"`
 }

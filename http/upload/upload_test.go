@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signalscrape/signalscrape/profile/fixtures"
 )
@@ -293,9 +296,16 @@ func TestParseMillionRows(t *testing.T) {
 		}
 		return fmt.Sprintf("S%d,bad id %d\n", i, i)
 	}
-	res, err := Parse(&rowsReader{n: n, row: row}, Options{})
+	var res *Result
+	var err error
+	peak := peakHeapDuring(func() { res, err = Parse(&rowsReader{n: n, row: row}, Options{}) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rows, some 20 MB, are read as a stream: the heap holds the
+	// entries and a bounded list of rejections, never the file.
+	if peak > 16<<20 {
+		t.Errorf("heap peaked at %d MB while a million rows were read, want under 16 MB", peak>>20)
 	}
 	if res.Rows != n || res.RejectedTotal != n/2 || len(res.Rejected) != MaxRejections {
 		t.Fatalf("rows %d rejected %d kept %d", res.Rows, res.RejectedTotal, len(res.Rejected))
@@ -303,6 +313,33 @@ func TestParseMillionRows(t *testing.T) {
 	if res.Distinct != 50 || len(res.Entries) != 50 || res.Duplicates != n/2-50 {
 		t.Fatalf("distinct %d entries %d duplicates %d", res.Distinct, len(res.Entries), res.Duplicates)
 	}
+}
+
+// peakHeapDuring runs f and returns the largest heap of live and unswept
+// objects seen while it ran, sampled every few milliseconds.
+func peakHeapDuring(f func()) uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var most uint64
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			most = max(most, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				peak <- most
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	runtime.GC()
+	f()
+	close(done)
+	return <-peak
 }
 
 func BenchmarkParse(b *testing.B) {
