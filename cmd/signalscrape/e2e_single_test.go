@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/signalscrape/signalscrape/http/client"
 	"github.com/signalscrape/signalscrape/source/mocksignal"
@@ -54,8 +59,42 @@ func TestSingleNode(t *testing.T) {
 	checkFewLogLines(t, n, up.IDWork)
 
 	t.Run("cache", func(t *testing.T) { checkCachedRerun(t, n, m, input) })
+	t.Run("cli", func(t *testing.T) { checkCLIUpload(t, n, input) })
 	t.Run("bad input", func(t *testing.T) { checkBadInput(t, n, up.IDWork) })
 	t.Run("cancel", func(t *testing.T) { checkCancel(t, n, m) })
+}
+
+// checkCLIUpload runs `signalscrape upload --wait --out` against the node
+// on an input the cache already holds: the first line names the work, the
+// command exits 1 because some donors are unknown to the site, the file
+// holds the exact matrix, and `status --json` of the work agrees.
+func checkCLIUpload(t *testing.T, n *node, input string) {
+	out := filepath.Join(t.TempDir(), "matrix.csv")
+	server := "http://" + n.http
+	cmd := exec.Command(binary, "upload", input, "--server", server, "--wait", "--out", out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("upload --wait: %v, want exit 1 for a work completed with errors; stderr:\n%s", err, stderr.String())
+	}
+	id, _, _ := strings.Cut(stdout.String(), "\n")
+	if _, err := uuid.Parse(id); err != nil {
+		t.Fatalf("first line %q is not a work id", id)
+	}
+	if got, err := os.ReadFile(out); err != nil || string(got) != expectedMatrix(t, input) {
+		t.Fatalf("--out file (%v) differs from the fixtures' matrix:\n%s", err, firstDiff(string(got), expectedMatrix(t, input)))
+	}
+
+	body, err := exec.Command(binary, "status", id, "--server", server, "--json").Output()
+	if err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	var st client.Status
+	if err := json.Unmarshal(body, &st); err != nil || st.IDWork != id || st.Status != client.StatusCompletedWithErrors {
+		t.Fatalf("status --json: %+v (%v), want work %s completed_with_errors", st, err, id)
+	}
 }
 
 // checkFewLogLines reads the log of the node's restarted process, which
