@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -204,15 +203,7 @@ func checkRunOf(t *testing.T, n *node, st *client.Status, input string) {
 // profile.
 func donorsOf(t *testing.T, input string) (known, unknown int64) {
 	t.Helper()
-	f, err := os.Open(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, input)
 	seen := map[string]bool{}
 	for _, row := range rows[1:] {
 		id := row[1]

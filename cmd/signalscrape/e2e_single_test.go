@@ -64,6 +64,21 @@ func TestSingleNode(t *testing.T) {
 	t.Run("cancel", func(t *testing.T) { checkCancel(t, n, m) })
 }
 
+// readCSV reads a whole CSV file.
+func readCSV(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
 // checkCLIUpload runs `signalscrape upload --wait --out` against the node
 // on an input the cache already holds: the first line names the work, the
 // command exits 1 because some donors are unknown to the site, the file
@@ -168,15 +183,7 @@ func checkFixtureRun(t *testing.T, n *node, st *client.Status, input string) {
 // count cells copied as text.
 func expectedMatrix(t testing.TB, input string) string {
 	t.Helper()
-	f, err := os.Open(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, input)
 
 	var channels []string
 	var labels []string
