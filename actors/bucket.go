@@ -22,8 +22,8 @@ const grantLead = 20 * time.Millisecond
 // spaced by the drawn gap, but never by less than the minimum interval plus
 // this window, so two requests never begin closer than the minimum however
 // late each is within its window, while the mean gap stays the one set.
-// Limits without a minimum interval need no window: their permits are
-// unspaced and may start however late.
+// Limits without any gap (both intervals zero) need no window: their
+// permits are unspaced and may start however late.
 const StartWindow = 2 * time.Millisecond
 
 // bucketTick is how often the bucket expires leases and checks its lock.
@@ -353,7 +353,7 @@ func (b *bucket) spacing() time.Duration {
 // unspaced tells whether the limits ask for no gap at all, so that starts
 // need no window.
 func (b *bucket) unspaced() bool {
-	return b.limits.MinInterval == 0
+	return b.limits.MinInterval == 0 && b.limits.MaxInterval == 0
 }
 
 func (b *bucket) gap() time.Duration {

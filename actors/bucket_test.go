@@ -144,9 +144,14 @@ func TestBucketSpacesStartsByTheGapAndHoldsTheCap(t *testing.T) {
 
 func TestBucketWithoutGapGrantsUnspacedPermitsAtOnce(t *testing.T) {
 	b := startBucket(t, persistence.Limits{MaxConcurrency: 3})
-	var grants []*messages.PermitGranted
+	// All three ask during the bucket's grace, so all are granted at its end.
+	var chans []<-chan *messages.PermitGranted
 	for i := range 3 {
 		_, c := b.acquire("m", fmt.Sprintf("DO%d", i))
+		chans = append(chans, c)
+	}
+	var grants []*messages.PermitGranted
+	for i, c := range chans {
 		grants = append(grants, waitGrant(t, c, fmt.Sprintf("grant %d", i)))
 	}
 	for i, g := range grants {

@@ -98,6 +98,7 @@ func (w *work) Receive(ctx actor.Context) {
 		w.result(ctx, msg)
 	case *messages.TaskWaiting:
 		w.taskWaiting(msg)
+		w.reportTasks(ctx)
 	case *flushMsg:
 		w.flushArmed = false
 		w.flush(ctx)

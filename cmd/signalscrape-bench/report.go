@@ -151,7 +151,7 @@ func writeResults(path string, m machine, t *table, micro string) error {
 	fmt.Fprintf(f, "- date: %s (run took %s)\n", m.started.Format("2006-01-02 15:04 UTC"), m.elapsed.Round(time.Second))
 	fmt.Fprintf(f, "- machine: %d cores (%s), %s memory, %s\n", m.cores, m.cpu, m.memory, m.goVersion)
 	fmt.Fprintf(f, "- load average (1, 5, 15 min) at start: %s; at end: %s\n", m.loadStart, m.loadEnd)
-	fmt.Fprintf(f, "- %s\n\n", quietNote(m.loadStart))
+	fmt.Fprintf(f, "- %s\n\n", quietNote(m.loadStart, m.cores))
 	fmt.Fprintf(f, "## End to end\n\n")
 	t.write(f)
 	if micro != "" {
@@ -163,16 +163,16 @@ func writeResults(path string, m machine, t *table, micro string) error {
 	return nil
 }
 
-// quietNote says whether the machine was busy when the run started, judged
-// by the 1-minute load average; the load at the end is the run's own.
-func quietNote(loadStart string) string {
+// quietNote says whether the machine was busy when the run started: a
+// 1-minute load average of half its cores or more.
+func quietNote(loadStart string, cores int) string {
 	first, _, _ := strings.Cut(loadStart, " ")
 	load, err := strconv.ParseFloat(first, 64)
 	switch {
 	case err != nil:
 		return "the load at the start is unknown, so the timings may be noisy"
-	case load >= 1:
+	case load >= float64(cores)/2:
 		return "the machine was busy when the run started, so the timings are noisy: compare runs on a quiet machine"
 	}
-	return "the machine was quiet when the run started; the load at the end is the benchmark's own processes"
+	return "the machine was quiet when the run started (the load at the end includes the benchmark's own processes)"
 }

@@ -27,6 +27,20 @@ func donorCSV(first, n int) []byte {
 	return b.Bytes()
 }
 
+// repeatedDonorCSV is an upload of rows rows that name the donors 1 to
+// distinct over and over: past the first distinct rows, each row repeats an
+// earlier one.
+func repeatedDonorCSV(rows, distinct int) []byte {
+	var b bytes.Buffer
+	b.Grow(20 + rows*20)
+	b.WriteString("Donor_ID,_PATIENT\n")
+	for i := range rows {
+		d := i%distinct + 1
+		fmt.Fprintf(&b, "SP%07d,DO%07d\n", d, d)
+	}
+	return b.Bytes()
+}
+
 // upload sends body to nd as a new work.
 func upload(nd *node, name string, body []byte) (*client.UploadResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -336,16 +336,32 @@ func checkClusterLimits(t *testing.T, c *testCluster) {
 	if _, err := c.nodes["gamma"].client.SetLimits(ctx, want); err != nil {
 		t.Fatalf("setting limits: %v", err)
 	}
-	time.Sleep(time.Second)
+	deadline := time.Now().Add(1500 * time.Millisecond)
 	for _, name := range c.order {
 		got, err := c.nodes[name].client.Limits(ctx)
 		if err != nil || *got != want {
 			t.Errorf("%s: limits %+v (%v), want %+v", name, got, err, want)
 		}
-		info, err := c.nodes[name].client.Cluster(ctx)
-		if err != nil || info.TokenBucket.Limits != want {
-			t.Errorf("%s: the token bucket applies %+v (%v), want %+v", name, info.TokenBucket.Limits, err, want)
+		applied := waitBucketLimits(c.nodes[name], want, deadline)
+		if applied != want {
+			t.Errorf("%s: the token bucket applies %+v, want %+v within a second", name, applied, want)
 		}
+	}
+}
+
+// waitBucketLimits reads, until deadline, the limits that n reports the
+// token bucket applies, and returns the last it saw.
+func waitBucketLimits(n *node, want client.Limits, deadline time.Time) client.Limits {
+	var last client.Limits
+	for {
+		info, err := n.client.Cluster(context.Background())
+		if err == nil {
+			last = info.TokenBucket.Limits
+		}
+		if last == want || time.Now().After(deadline) {
+			return last
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

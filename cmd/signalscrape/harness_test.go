@@ -180,9 +180,9 @@ func (m *mock) template() string { return "http://" + m.addr + "/sample/{id}.csv
 const testMinGap = 30 * time.Millisecond
 
 // gapTolerance is how much earlier than the gap the site may log a request.
-// The bucket spaces request starts by the gap plus a 2 ms start window and a
-// holder starts within that window or not at all, so the site should never
-// see less than the gap; the tolerance covers the scheduling of the client's
+// The bucket spaces request starts by the drawn gap, never by less than the
+// minimum plus a 2 ms start window, and a holder starts within that window
+// or not at all, so the site should never see less than the minimum; the tolerance covers the scheduling of the client's
 // transport and the site's goroutines, which differ from one request to the
 // next. On this 2-core machine running three members, PostgreSQL and the
 // site, the smallest gap seen at a 30 ms minimum was 30.5 ms, and 25.7 ms

@@ -64,7 +64,8 @@ const defaultBrowserMaxMemoryMB = 2048
 
 // browserFlags are the flags of the browser source, --browser-*: how long a
 // browser lives, how long each step may take and the elements of the site's
-// pages. Their defaults are those of browser.Config.
+// pages. Their defaults are those of browser.Config, but for the memory
+// bound, which a node sets where browser.Config sets none.
 type browserFlags struct {
 	restartPages, maxMemoryMB, maxTabs int
 	stepTimeout, notFoundAfter         time.Duration

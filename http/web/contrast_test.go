@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -108,10 +109,15 @@ type contrastCheck struct {
 }
 
 // checkContrast checks that the text of each element shows against the
-// colour behind it with at least the WCAG AA ratio.
+// colour behind it with at least the WCAG AA ratio. Each element is given a
+// few seconds to appear, since parts of a page are filled in as their data
+// arrives.
 func checkContrast(t *testing.T, ctx context.Context, page string, checks []contrastCheck) {
 	t.Helper()
 	for _, c := range checks {
+		waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = chromedp.Do(waitCtx, chromedp.WaitVisible(chromedp.CSS(c.selector)))
+		cancel()
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[*colours](coloursJS+"("+jsString(c.selector)+")"))
 		switch {
 		case err != nil:

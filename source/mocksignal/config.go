@@ -31,8 +31,9 @@ const DefaultPreviewDelay = 300 * time.Millisecond
 // Config configures a Server. Zero fields take defaults where one is named.
 //
 // The faults of profiles apply to /sample/ requests only, those of pages
-// (PageDelay, BrokenPages) to the pages only; Missing applies to both. Every ThrottleEvery-th request
-// is throttled; the others draw one number from a generator seeded with Seed
+// (PageDelay, BrokenPages) to the pages only; Missing applies to both. Every
+// ThrottleEvery-th request is throttled (and, in a storm, the ones after it);
+// the others draw one number from a generator seeded with Seed
 // that picks at most one of the error, stale and garbage faults with the
 // given rates. The faults are therefore the same for the same sequence of
 // requests; concurrent requests may take their turns in any order.
