@@ -442,27 +442,27 @@ func (w *work) buildResult() (*messages.WorkFinished, error) {
 func (w *work) columns(ctx context.Context) ([]profile.Column, error) {
 	counts := map[string][96]int64{}
 	var cols []profile.Column
-	for _, e := range w.state.created.Entries {
-		d := w.state.donors[e.Id]
+	for _, e := range w.state.entries {
+		d := w.state.donors[e.id]
 		if d == nil || d.completed == nil {
 			continue
 		}
-		c, ok := counts[e.Id]
+		c, ok := counts[e.id]
 		if !ok {
-			p, err := w.cachedProfile(ctx, e.Id)
+			p, err := w.cachedProfile(ctx, e.id)
 			if err != nil {
 				return nil, err
 			}
 			c = p.Counts
-			counts[e.Id] = c
+			counts[e.id] = c
 		}
-		cols = append(cols, profile.Column{Label: e.Label, Counts: c})
+		cols = append(cols, profile.Column{Label: e.label, Counts: c})
 	}
 	return cols, nil
 }
 
 func (w *work) cachedProfile(ctx context.Context, donorID string) (*profile.Profile, error) {
-	e, ok, err := w.deps.Store.CachedProfile(ctx, w.state.created.Source, donorID)
+	e, ok, err := w.deps.Store.CachedProfile(ctx, w.state.source, donorID)
 	if err != nil {
 		return nil, fmt.Errorf("reading the cached profile of %s: %w", donorID, err)
 	}

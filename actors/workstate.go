@@ -17,10 +17,19 @@ type donor struct {
 
 func (d *donor) done() bool { return d.completed != nil || d.failed != nil }
 
+// entry is an upload row of a work: the label of its result column and the
+// donor it names.
+type entry struct {
+	label, id string
+}
+
 // workState is a work as its events tell it. apply is the only way it
-// changes, so a replay and a live activation agree.
+// changes, so a replay and a live activation agree. It keeps the upload's
+// rows as plain entries rather than the creation event, which takes more
+// than twice the memory for a large upload.
 type workState struct {
-	created   *messages.WorkCreated
+	source    string
+	entries   []entry
 	createdAt int64
 	updatedAt int64
 	order     []*donor
@@ -63,9 +72,11 @@ func (s *workState) apply(ev *messages.Event) {
 }
 
 func (s *workState) create(c *messages.WorkCreated, at int64) {
-	s.created = c
+	s.source = c.Source
 	s.createdAt = at
-	for _, e := range c.Entries {
+	s.entries = make([]entry, len(c.Entries))
+	for i, e := range c.Entries {
+		s.entries[i] = entry{label: e.Label, id: e.Id}
 		if _, seen := s.donors[e.Id]; seen {
 			continue
 		}

@@ -40,7 +40,10 @@ func (n *Node) SourceProblem() error {
 }
 
 // SubmitWork stores the upload and the work's first event, then wakes it.
+// It holds on to neither once they are stored, so that a large upload can be
+// collected while the work replays it.
 func (n *Node) SubmitWork(ctx context.Context, created *messages.WorkCreated, original []byte) error {
+	id := created.Idwork
 	if err := n.cfg.Store.PutBlob(ctx, created.UploadBlob, "text/csv", original); err != nil {
 		return fmt.Errorf("storing the upload: %w", err)
 	}
@@ -48,8 +51,8 @@ func (n *Node) SubmitWork(ctx context.Context, created *messages.WorkCreated, or
 		return fmt.Errorf("storing the work: %w", err)
 	}
 
-	if _, err := actors.Request(n.current().cluster, created.Idwork, actors.WorkKind, &messages.WakeWork{}, requestTimeout); err != nil {
-		n.log.Warn("starting a work; the recovery sweep will", "work_id", created.Idwork, "err", err)
+	if _, err := actors.Request(n.current().cluster, id, actors.WorkKind, &messages.WakeWork{}, requestTimeout); err != nil {
+		n.log.Warn("starting a work; the recovery sweep will", "work_id", id, "err", err)
 		n.requestSweep()
 	}
 	return nil

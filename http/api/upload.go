@@ -54,13 +54,17 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created := newWork(form.result, s.backend.SourceKey(), form.filename)
+	// Only the answer is kept past this point, so that a large upload's rows
+	// can be collected while the new work reads them back.
+	answer := answerUpload(created.Idwork, form.result)
+	logged := []any{"work_id", created.Idwork, "tasks", form.result.Distinct,
+		"rows", form.result.Rows, "rejected", form.result.RejectedTotal}
 	if err := s.backend.SubmitWork(r.Context(), created, form.original.Bytes()); err != nil {
-		s.fail(w, r, fmt.Errorf("submitting work %s: %w", created.Idwork, err))
+		s.fail(w, r, fmt.Errorf("submitting work %s: %w", answer.IDWork, err))
 		return
 	}
-	s.log.Info("work accepted", "work_id", created.Idwork, "tasks", form.result.Distinct,
-		"rows", form.result.Rows, "rejected", form.result.RejectedTotal)
-	writeJSON(w, http.StatusAccepted, answerUpload(created.Idwork, form.result))
+	s.log.Info("work accepted", logged...)
+	writeJSON(w, http.StatusAccepted, answer)
 }
 
 // uploadForm is a read upload: the options, the file's bytes and name, and
