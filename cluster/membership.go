@@ -352,14 +352,19 @@ func (m *membership) note(n *memberlist.Node, status string) {
 	}
 
 	m.mu.Lock()
-	if old, ok := m.seen[n.Name]; ok && old.Status == "left" && v.Status == "dead" {
+	old, known := m.seen[n.Name]
+	if known && old.Status == "left" && v.Status == "dead" {
 		v.Status = "left"
 	}
 	m.seen[n.Name] = v
 	m.mu.Unlock()
-	if v.Status != "alive" {
+	// A member that leaves is told of twice (its leaving flag, then its
+	// departure): log a change of status once.
+	switch {
+	case known && old.Status == v.Status:
+	case v.Status != "alive":
 		m.log.Info("member gone", "member", v.Name, "status", v.Status)
-	} else {
+	default:
 		m.log.Info("member alive", "member", v.Name, "gossip_addr", v.GossipAddr)
 	}
 
