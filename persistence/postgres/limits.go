@@ -46,10 +46,23 @@ func (s *Store) Limits(ctx context.Context) (persistence.Limits, error) {
 
 // SetLimits stores the limits and records the change, in one transaction.
 // The change is stamped by this node's clock, as the works are, so that a
-// work's times and the changes compare.
+// work's times and the changes compare. Changes made at once on several
+// members take turns, and none is stamped before the last one recorded, so
+// the newest change in the history is the one in force whatever the
+// members' clocks say.
 func (s *Store) SetLimits(ctx context.Context, l persistence.Limits) error {
-	at := record.Millis(time.Now())
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, limitsLockKey); err != nil {
+			return err
+		}
+		var last *time.Time
+		if err := tx.QueryRow(ctx, `SELECT max(at) FROM limits_changes`).Scan(&last); err != nil {
+			return err
+		}
+		at := record.Millis(time.Now())
+		if last != nil && last.After(at) {
+			at = *last
+		}
 		for _, q := range []string{upsertLimitsSQL, insertLimitsChangeSQL} {
 			_, err := tx.Exec(ctx, q, int64(l.MinInterval), int64(l.MaxInterval), l.MaxConcurrency, at)
 			if err != nil {

@@ -21,6 +21,7 @@ import (
 const (
 	migrationLockKey int64 = 0x5349_474e_0000_0001
 	bucketLockKey    int64 = 0x5349_474e_0000_0002
+	limitsLockKey    int64 = 0x5349_474e_0000_0003
 )
 
 // startupWait bounds how long Open waits for a server that is starting.

@@ -43,13 +43,19 @@ func (s *Store) Limits(ctx context.Context) (persistence.Limits, error) {
 }
 
 // SetLimits stores the limits and records the change, in one transaction.
+// No change is stamped before the last one recorded, so the newest change in
+// the history is the one in force even if the clock steps back.
 func (s *Store) SetLimits(ctx context.Context, l persistence.Limits) error {
-	at := time.Now().UnixMilli()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storing limits: %w", err)
 	}
 	defer tx.Rollback()
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(at) FROM limits_changes`).Scan(&last); err != nil {
+		return fmt.Errorf("storing limits: %w", err)
+	}
+	at := max(time.Now().UnixMilli(), last.Int64)
 	for _, q := range []string{upsertLimitsSQL, insertLimitsChangeSQL} {
 		_, err := tx.ExecContext(ctx, q, int64(l.MinInterval), int64(l.MaxInterval), l.MaxConcurrency, at)
 		if err != nil {

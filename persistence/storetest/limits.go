@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,6 +95,38 @@ func testLimitsSameMillisecond(t *testing.T, s persistence.Store) {
 	now := mustHistory(t, s, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
 	if len(now) != 1 || now[0].Limits != historyLimits[1] {
 		t.Errorf("LimitsHistory after two quick sets = %+v, want only %+v", now, historyLimits[1])
+	}
+}
+
+// testLimitsConcurrent sets limits from several goroutines at once: the
+// newest change in the history is the one in force, and every change is in
+// it.
+func testLimitsConcurrent(t *testing.T, s persistence.Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.SetLimits(context.Background(), persistence.Limits{MaxConcurrency: i + 1})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("SetLimits: %v", err)
+		}
+	}
+
+	inForce, err := s.Limits(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mustHistory(t, s, time.Time{}, time.Now().Add(time.Minute))
+	if len(h) != n || h[len(h)-1].Limits != inForce {
+		t.Errorf("history of %d changes ends with %+v; want %d ending with the limits in force %+v", len(h), h[len(h)-1].Limits, n, inForce)
 	}
 }
 

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) persistence.Store) {
 		{"Limits", testLimits},
 		{"LimitsHistory", testLimitsHistory},
 		{"LimitsSameMillisecond", testLimitsSameMillisecond},
+		{"LimitsConcurrent", testLimitsConcurrent},
 		{"Blobs", testBlobs},
 		{"LockBucket", testLockBucket},
 		{"LockLostOnClose", testLockLostOnClose},
