@@ -110,7 +110,7 @@ func TestPlotImages(t *testing.T) {
 		t.Error("the plot of the slash label is not its own")
 	}
 	mean := string(body(t, h, base+"mean.svg", "image/svg+xml"))
-	if !strings.Contains(mean, "Mean profile of work "+doneID[:8]+" · 1 profiles") {
+	if !strings.Contains(mean, "Mean profile of work "+doneID[:8]+" · 1 profile<") {
 		t.Errorf("mean title: want one distinct donor with mutations: %.300s", mean)
 	}
 

@@ -170,6 +170,10 @@ func checkNoMutations(t *testing.T, ctx context.Context, base string, b *fakeBac
 
 	do(t, ctx, "opening the work with an empty profile", chromedp.Navigate(base+"/works/"+work))
 	waitFor(t, ctx, "the profiles are listed", `document.querySelectorAll('#plot-rows tr').length === 2`)
+	// Two ids in two hours is too slow to show per minute.
+	if got := text(t, ctx, "rate"); got != "1.0 ids per hour" {
+		t.Errorf("#rate shows %q for a work of two ids in two hours, want %q", got, "1.0 ids per hour")
+	}
 	rows := tableRows(t, ctx, "plot-rows")
 	if want := []string{"SP501", "DO501", "0", "No mutations in this profile"}; !slices.Equal(rows[0], want) {
 		t.Errorf("row of the empty profile %q, want %q", rows[0], want)

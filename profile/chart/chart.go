@@ -152,6 +152,9 @@ func Mean(title string, profiles [][96]int64) Chart {
 		}
 	}
 	c.Title = fmt.Sprintf("%s · %d profiles", title, n)
+	if n == 1 {
+		c.Title = title + " · 1 profile"
+	}
 	return c
 }
 

@@ -212,6 +212,9 @@ func TestMean(t *testing.T) {
 	if m.Title != "Work w · 2 profiles" {
 		t.Errorf("title %q", m.Title)
 	}
+	if one := Mean("Work w", [][96]int64{a}); one.Title != "Work w · 1 profile" {
+		t.Errorf("title of the mean of one profile %q", one.Title)
+	}
 }
 
 func TestPNGSizes(t *testing.T) {

@@ -69,7 +69,7 @@ function renderProgress(st) {
 }
 
 // rateText is the average number of ids settled per minute since the work
-// was created.
+// was created, or per hour when that is too slow to show per minute.
 function rateText(st) {
   const done = (st.counts?.completed || 0) + (st.counts?.failed || 0);
   const seconds = (new Date(st.updated_at) - new Date(st.created_at)) / 1000;
@@ -77,7 +77,16 @@ function rateText(st) {
     return '–';
   }
   const perMinute = (done * 60) / seconds;
-  return `${perMinute >= 10 ? Math.round(perMinute) : perMinute.toFixed(1)} ids per minute`;
+  if (perMinute < 0.1) {
+    return `${rounded(perMinute * 60)} ids per hour`;
+  }
+  return `${rounded(perMinute)} ids per minute`;
+}
+
+// rounded shows a rate to the nearest whole number from 10 up, else to one
+// decimal.
+function rounded(x) {
+  return x >= 10 ? String(Math.round(x)) : x.toFixed(1);
 }
 
 function etaText(st) {
