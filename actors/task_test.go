@@ -25,7 +25,9 @@ func (missingSource) Available() error { return fmt.Errorf("%w: no browser", sou
 
 // TestRunReportsWaitingForSource checks that a run tells its work once when
 // it starts waiting for an unavailable source, whether the source says so
-// before a permit or in a fetch, and once when it goes on.
+// before a permit or in a fetch, and that setWaiting reports the end of the
+// wait once. The call in attempt that ends the wait, before a permit is
+// asked for, is not covered here: it needs a token bucket.
 func TestRunReportsWaitingForSource(t *testing.T) {
 	var reports []bool
 	r := &run{

@@ -98,7 +98,7 @@ func (n *Node) InitialLimits() persistence.Limits { return n.current().deps.Defa
 func (n *Node) Limits(ctx context.Context) (persistence.Limits, error) {
 	l, err := n.cfg.Store.Limits(ctx)
 	if errors.Is(err, persistence.ErrNotFound) {
-		return n.current().deps.DefaultLimits, nil
+		return n.InitialLimits(), nil
 	}
 	return l, err
 }
